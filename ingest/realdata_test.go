@@ -221,7 +221,7 @@ func TestGreaterManchesterGeographies(t *testing.T) {
 		}
 	}
 	h.want(`SELECT lad_code FROM areas WHERE level = 'ward' AND code = 'E05011350'`, "E08000003") // Ancoats & Beswick, Manchester
-	h.want(`SELECT count(*) FROM areas WHERE level = 'lsoa21' AND lad_code = 'E08000009'`, "139")   // Trafford, via the lookup
+	h.want(`SELECT count(*) FROM areas WHERE level = 'lsoa21' AND lad_code = 'E08000009'`, "139") // Trafford, via the lookup
 	h.want(`SELECT lsoa21_code || ' ' || ward_code || ' ' || lon FROM postcodes WHERE postcode_key = 'M154AB'`, "E01034001 E05015247 -2.26046")
 	h.want(`SELECT population FROM population WHERE area_code = 'E01000001' AND age_band = 'all'`, "1477") // 125+110+291+336+245+370
 	h.want(`SELECT population FROM areas WHERE level = 'lsoa21' AND code = 'E01034001'`,
