@@ -1,0 +1,42 @@
+# Commonground. Every Go command needs the duckdb_arrow tag (Arrow support in
+# duckdb-go) and mallocator (Arrow buffers in C memory, for the cgo pointer rules).
+GO      ?= go
+TAGS    := duckdb_arrow,mallocator
+DB      ?= commonground.duckdb
+ADDR    ?= 127.0.0.1:8080
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+export GOFLAGS := -tags=$(TAGS)
+
+.PHONY: build run test test-short test-cgocheck bench fuzz schema clean
+
+build:
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/commonground ./cmd/commonground
+
+# Build, load the synthetic demo area if the database is empty, then show it.
+run: build
+	@if [ ! -s "$(DB)" ]; then ./bin/commonground demo --db "$(DB)"; else ./bin/commonground sources --db "$(DB)"; fi
+
+test:
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+test-short:
+	$(GO) test -short ./...
+
+# The cgo pointer checks that Arrow buffers handed to DuckDB must pass.
+test-cgocheck:
+	GOEXPERIMENT=cgocheck2 $(GO) test -count=1 -short ./warehouse/ ./ingest/
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./ingest/ ./ingest/format/
+
+fuzz:
+	for f in FuzzDecode FuzzCSVReader FuzzParseDecimal FuzzParseDate; do \
+		$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 30s ./ingest/format/ || exit 1; done
+
+# Regenerate docs/SCHEMA.md from the migrations and the catalogue.
+schema: build
+	./bin/commonground schema > docs/SCHEMA.md
+
+clean:
+	rm -rf bin
