@@ -304,3 +304,20 @@ func childIngest(t *testing.T) {
 	r.Run(context.Background(), ds, []string{filepath.Join(os.Getenv("COMMONGROUND_SHARED_DATA"), "boundaries/lsoa2011_by_lad")})
 	time.Sleep(time.Minute) // the parent kills us long before
 }
+
+// The South West extract is a zipped shapefile in British National Grid.
+func TestShapefileInBritishNationalGrid(t *testing.T) {
+	h := newHarness(t)
+	s := h.ingest("boundaries-lsoa11", "boundaries/LSOA_2011_sw5forces_BGC_V2.zip")
+	if s.Rows != 3281 || s.Rejected != 0 {
+		t.Fatalf("rows %d rejected %d, want 3281 and 0", s.Rows, s.Rejected)
+	}
+	// Converted to lon/lat: every LSOA lies in the South West of England.
+	h.want(`SELECT count(*) FROM areas WHERE level = 'lsoa11' AND NOT (minx BETWEEN -6.5 AND -1.4 AND maxy BETWEEN 49.8 AND 52.2)`, "0")
+	// The same LSOA from the GeoJSON set lands within metres of it.
+	sw := h.one(`SELECT round(centroid_lon, 3) || ',' || round(centroid_lat, 3) FROM areas WHERE code = 'E01015063'`)
+	h.ingest("boundaries-lsoa11", "boundaries/lsoa2011_by_lad/E06000026.json.gz") // Plymouth
+	if geo := h.one(`SELECT round(centroid_lon, 3) || ',' || round(centroid_lat, 3) FROM areas WHERE code = 'E01015063'`); geo != sw || sw == "" {
+		t.Errorf("Plymouth LSOA centroid from shapefile %s, from GeoJSON %s", sw, geo)
+	}
+}

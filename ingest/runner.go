@@ -290,7 +290,7 @@ func (r *Runner) readShapefile(ctx context.Context, l *warehouse.Load, ds Datase
 		if !spec.Geometry {
 			continue
 		}
-		rdr, err := newShapefileReader(src.Path, name, spec)
+		rdr, err := format.NewShapefileReader(src.Path, name, spec)
 		if err != nil {
 			lastErr = err
 			continue
@@ -393,7 +393,3 @@ func jsonKeys(b []byte) map[string]bool {
 	return keys
 }
 
-// newShapefileReader is format.NewShapefileReader once that lands.
-var newShapefileReader = func(path, name string, spec format.FileSpec) (reader, error) {
-	return nil, fmt.Errorf("%s: zipped shapefiles are not supported yet; convert to GeoJSON (ogr2ogr -t_srs EPSG:4326 out.geojson in.shp)", name)
-}

@@ -144,6 +144,9 @@ func (r *CSVReader) read() (rec []string, start, end int, err error) {
 	start, _ = r.cr.FieldPos(0)
 	last, _ := r.cr.FieldPos(len(rec) - 1)
 	end = last + strings.Count(rec[len(rec)-1], "\n")
+	// A quote left open at the end of the input swallows the final line
+	// break into the field; the counter knows the true number of lines.
+	end = max(start, min(end, r.count.lines()))
 	r.gap(start)
 	r.prevEnd = max(r.prevEnd, end)
 	return rec, start, end, nil

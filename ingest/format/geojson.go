@@ -54,6 +54,7 @@ type GeoReader struct {
 	stats   Stats
 	checked bool // required columns checked against the first feature with properties
 	enc     interface{ encoding() string }
+	blanks  interface{ blank() int }
 }
 
 // featureSource yields features one at a time; next returns io.EOF at the
@@ -102,6 +103,7 @@ func newGeoReader(file string, spec FileSpec, opts []Option, src featureSource) 
 		vals:   make([]string, len(spec.Columns)),
 	}
 	g.enc, _ = src.(interface{ encoding() string })
+	g.blanks, _ = src.(interface{ blank() int })
 	g.refs.Store(1)
 	return g
 }
@@ -156,6 +158,9 @@ func (g *GeoReader) Stats() Stats {
 	s := g.stats
 	if g.enc != nil {
 		s.Encoding = g.enc.encoding()
+	}
+	if g.blanks != nil {
+		s.Blank = g.blanks.blank()
 	}
 	return s
 }
@@ -216,6 +221,9 @@ func (g *GeoReader) add(f *rawFeature) error {
 		return nil
 	}
 	g.props.fill(g.vals, f.props)
+	if f.raw == "" && g.spec.RawColumn != "" && len(f.props) > 0 {
+		f.raw = propsJSON(f.props)
+	}
 	if rej := g.b.appendRow(g.vals, rowMeta{File: g.file, Line: f.line, Raw: f.raw, Geom: gv}); rej != nil {
 		g.reject(*rej)
 		return nil
@@ -544,12 +552,17 @@ func (s *geojsonSource) next(f *rawFeature) error {
 		}
 		return io.EOF
 	}
-	var raw json.RawMessage
-	if err := s.dec.Decode(&raw); err != nil {
+	// Decoding straight from the stream validates and decodes in one pass
+	// (no intermediate copy); a value of the wrong shape is consumed whole,
+	// so it is a reject, while a syntax error ends the file.
+	var env featureEnvelope
+	err := s.dec.Decode(&env)
+	var te *json.UnmarshalTypeError
+	if err != nil && !errors.As(err, &te) {
 		return s.perr(s.n+1, fmt.Errorf("feature %d: %w", s.n+1, err))
 	}
 	s.n++
-	decodeGeoJSONFeature(raw, s.n, s.crs, f)
+	featureFromEnvelope(&env, err, s.n, s.crs, f)
 	return nil
 }
 
@@ -570,17 +583,29 @@ type featureEnvelope struct {
 // decodeGeoJSONFeature fills f from one feature (or bare geometry) object.
 // Problems become f.bad; it never fails.
 func decodeGeoJSONFeature(raw []byte, line int, crs crsKind, f *rawFeature) {
-	*f = rawFeature{line: line, crs: crs}
 	var env featureEnvelope
-	if err := json.Unmarshal(raw, &env); err != nil {
-		f.bad, f.badV, f.badRow = fmt.Errorf("feature is not a JSON object of the right shape: %v", err), string(raw), true
+	err := json.Unmarshal(raw, &env)
+	featureFromEnvelope(&env, err, line, crs, f)
+}
+
+// featureFromEnvelope fills f from a decoded envelope; err is the envelope's
+// decoding error (a feature of the wrong shape), if any.
+func featureFromEnvelope(env *featureEnvelope, err error, line int, crs crsKind, f *rawFeature) {
+	*f = rawFeature{line: line, crs: crs}
+	if err != nil {
+		f.bad, f.badV, f.badRow = fmt.Errorf("feature is not a JSON object of the right shape: %v", err), env.Type, true
 		return
 	}
 	geomRaw := env.Geometry
 	switch {
 	case env.Type == "Feature":
 	case isGeometryType(env.Type):
-		geomRaw = raw
+		// A bare geometry where a feature belongs: rebuild it.
+		geomRaw, _ = json.Marshal(struct {
+			Type        string          `json:"type"`
+			Coordinates json.RawMessage `json:"coordinates,omitempty"`
+			Geometries  json.RawMessage `json:"geometries,omitempty"`
+		}{env.Type, env.Coordinates, env.Geometries})
 	default:
 		f.bad, f.badV, f.badRow = fmt.Errorf("not a Feature (type %q)", env.Type), env.Type, true
 		return
@@ -662,6 +687,21 @@ func parseProps(raw json.RawMessage) ([]prop, error) {
 		props = append(props, prop{name: name, value: jsonValueString(v)})
 	}
 	return props, nil
+}
+
+// propsJSON renders properties as a JSON object of strings, in order (the
+// raw column for sources without JSON properties).
+func propsJSON(props []prop) string {
+	b := []byte{'{'}
+	for i, p := range props {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		k, _ := json.Marshal(p.name)
+		v, _ := json.Marshal(p.value)
+		b = append(append(append(b, k...), ':'), v...)
+	}
+	return string(append(b, '}'))
 }
 
 // jsonValueString renders one JSON value as a cell string.

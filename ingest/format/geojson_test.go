@@ -312,6 +312,7 @@ func TestGeoJSONVariants(t *testing.T) {
 		{name: "bad coordinates", in: `{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[["a"]]}}]}`, rejects: 1},
 		{name: "NaN-free out of range", in: `{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[200,95]}}]}`, rejects: 1},
 		{name: "not a feature", in: `{"type":"FeatureCollection","features":[{"type":"Polygon","coordinates":` + sq + `},{"type":"Thing"}]}`, rows: 1, rejects: 1},
+		{name: "feature of the wrong shape", in: `{"type":"FeatureCollection","features":[5,{"type":7},{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[1,2]}}]}`, rows: 1, rejects: 2},
 		{name: "properties not object", in: `{"type":"FeatureCollection","features":[{"type":"Feature","properties":[1],"geometry":{"type":"Point","coordinates":[1,2]}}]}`, rejects: 1},
 		{name: "nested property and GeometryCollection", in: `{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":{"a":[1, 2]}},"geometry":{"type":"GeometryCollection","geometries":[{"type":"Point","coordinates":[1,2]},{"type":"Polygon","coordinates":` + sq + `}]}}]}`, rows: 1,
 			check: func(t *testing.T, rows []geoRow) {

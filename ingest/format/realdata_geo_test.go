@@ -351,3 +351,61 @@ func BenchmarkGeoJSONAllLSOA11(b *testing.B) {
 }
 
 var _ array.RecordReader = (*GeoReader)(nil)
+
+// TestShapefileRealSouthWest reads the zipped South West LSOA shapefile
+// (British National Grid, generic Transverse_Mercator .prj) and checks every
+// centroid against the same LSOA in the England GeoJSON (lon/lat, converted
+// upstream), an independent route to the same boundaries.
+func TestShapefileRealSouthWest(t *testing.T) {
+	dir := geoDataDir(t)
+	zipPath := filepath.Join(dir, "boundaries", "LSOA_2011_sw5forces_BGC_V2.zip")
+	spec := FileSpec{Kind: "lsoa2011_sw", Geometry: true, Columns: []Column{
+		{Name: "lsoa11cd", Aliases: []string{"LSOA11CD"}, Required: true, NotNull: true, Pattern: regexp.MustCompile(`^E01\d{6}$`)},
+		{Name: "lsoa11nm", Aliases: []string{"LSOA11NM"}, NotNull: true},
+		{Name: "lsoa11nmw", Aliases: []string{"LSOA11NMW"}},
+		{Name: "area", Type: Float, Aliases: []string{"Area"}},
+	}}
+	rows, rd := readShapefile(t, zipPath, spec)
+	if len(rows) != 3281 || rd.Stats().Rejected != 0 {
+		t.Fatalf("%d rows, %d rejected (%v); want 3281, 0", len(rows), rd.Stats().Rejected, rd.Rejects())
+	}
+	// First DBF record, read with xxd: E01014370, "Bath and North East Somerset 007A".
+	if rows[0].text[0] != "E01014370" || rows[0].text[1] != "Bath and North East Somerset 007A" {
+		t.Errorf("first row %q %q", rows[0].text[0], rows[0].text[1])
+	}
+
+	// Centroids of the same LSOAs from the England GeoJSON.
+	want := map[string]orb.Point{}
+	files, _ := filepath.Glob(filepath.Join(dir, "boundaries", "lsoa2011_by_lad", "*.json.gz"))
+	for _, p := range files {
+		func() {
+			r := geoOpenGz(t, p)
+			defer r.Close()
+			rd, err := NewGeoJSONReader(r, filepath.Base(p), geoLSOA11Spec())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rd.Release()
+			for _, row := range readGeoAll(t, rd) {
+				want[row.text[0]] = row.centroid
+			}
+		}()
+	}
+	var dists []float64
+	for _, row := range rows {
+		c, ok := want[row.text[0]]
+		if !ok {
+			t.Errorf("%s not in the England GeoJSON", row.text[0])
+			continue
+		}
+		d := metres(row.centroid[0], row.centroid[1], c[0], c[1])
+		dists = append(dists, d)
+		if d > 50 {
+			t.Errorf("%s: shapefile centroid %v is %.0f m from the GeoJSON's %v", row.text[0], row.centroid, d, c)
+		}
+	}
+	sort.Float64s(dists)
+	if len(dists) > 0 {
+		t.Logf("shapefile vs GeoJSON centroids over %d LSOAs: median %.3f m, max %.3f m", len(dists), dists[len(dists)/2], dists[len(dists)-1])
+	}
+}
