@@ -5,6 +5,7 @@
 package ingest
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"strings"
@@ -46,6 +47,23 @@ type Dataset struct {
 	Insert  string
 	Derive  []string
 	Checks  Checks
+	// Params are values given per run on the command line (ingest spending
+	// --council E08000009). Replace, Insert and Derive refer to them as
+	// {{name}}, substituted as a quoted literal (NULL when empty), and to the
+	// run's file names as {{files}} (a parenthesised list of literals).
+	Params []Param
+	// Enrich, when set, runs after the files are staged and before the
+	// checks: Go code that reads staged rows and stages derived ones, such as
+	// locating services by coordinates, postcode and point in polygon.
+	Enrich func(ctx context.Context, st *Staging) error
+}
+
+// Param is a per-run value of a dataset.
+type Param struct {
+	Name     string
+	Help     string
+	Pattern  *regexp.Regexp
+	Required bool
 }
 
 // Checks are what a loaded dataset must satisfy.

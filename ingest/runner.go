@@ -53,7 +53,22 @@ type reader interface {
 // its official URLs when args is empty. On any error the previous version
 // of the dataset stays in place and the run is recorded as failed.
 func (r *Runner) Run(ctx context.Context, ds Dataset, args []string) (Summary, error) {
+	return r.RunWith(ctx, ds, Request{Files: args})
+}
+
+// Request is one run's inputs.
+type Request struct {
+	Files  []string
+	Params map[string]string
+}
+
+// RunWith is Run with per-run parameters.
+func (r *Runner) RunWith(ctx context.Context, ds Dataset, req Request) (Summary, error) {
 	start := time.Now()
+	args := req.Files
+	if err := checkParams(ds, req.Params); err != nil {
+		return Summary{}, fmt.Errorf("ingest %s: %w", ds.ID, err)
+	}
 	log := r.Logger
 	if log == nil {
 		log = slog.Default()
@@ -128,6 +143,27 @@ func (r *Runner) Run(ctx context.Context, ds Dataset, args []string) (Summary, e
 		return fail(errors.New("no data files found in the sources given"))
 	}
 	res.SHA256 = combinedHash(hashes)
+	var fileNames []string
+	for _, f := range res.Files {
+		fileNames = append(fileNames, f.File)
+	}
+	ds.Replace = substitute(ds.Replace, req.Params, fileNames)
+	ds.Insert = substitute(ds.Insert, req.Params, fileNames)
+	derive := make([]string, len(ds.Derive))
+	for i, d := range ds.Derive {
+		derive[i] = substitute(d, req.Params, fileNames)
+	}
+	ds.Derive = derive
+	if ds.Enrich != nil {
+		st := &Staging{load: l, log: log, Dataset: ds.ID, Params: req.Params, Files: fileNames}
+		if err := ds.Enrich(ctx, st); err != nil {
+			res.Rejects = append(res.Rejects, toWarehouseRejects(st.rejects)...)
+			return fail(err)
+		}
+		res.Rejects = append(res.Rejects, toWarehouseRejects(st.rejects)...)
+		res.Rejected += int64(len(st.rejects))
+		res.Warnings = append(res.Warnings, st.warnings...)
+	}
 
 	var n int64
 	if err := l.QueryRow(ctx, "SELECT count(*) FROM ("+ds.Insert+")", &n); err != nil {
@@ -392,4 +428,3 @@ func jsonKeys(b []byte) map[string]bool {
 	}
 	return keys
 }
-

@@ -403,3 +403,10 @@ func (l *Load) Close() error {
 	}
 	return l.conn.Close()
 }
+
+// QueryArrow runs a read query on the load's connection (staging tables and
+// the store are visible) and streams the result as Arrow. Release the
+// reader before the next call on this load.
+func (l *Load) QueryArrow(ctx context.Context, q string) (array.RecordReader, error) {
+	return l.arrow.QueryContext(ctx, q)
+}
