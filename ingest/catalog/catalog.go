@@ -21,6 +21,9 @@ func All() []ingest.Dataset {
 	all = append(all, boundaries()...)
 	all = append(all, population()...)
 	all = append(all, deprivation()...)
+	all = append(all, services()...)
+	all = append(all, spending()...)
+	all = append(all, grants()...)
 	return all
 }
 

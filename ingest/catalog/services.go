@@ -1,0 +1,5 @@
+package catalog
+
+import "commonground/ingest"
+
+func services() []ingest.Dataset { return nil }

@@ -1,0 +1,5 @@
+package catalog
+
+import "commonground/ingest"
+
+func spending() []ingest.Dataset { return nil }
