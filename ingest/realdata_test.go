@@ -294,7 +294,7 @@ func TestKilledIngestKeepsPreviousVersion(t *testing.T) {
 
 func childIngest(t *testing.T) {
 	path := os.Getenv("CG_KILL_CHILD")
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	db, err := warehouse.Open(context.Background(), path, warehouse.Options{Logger: log})
 	if err != nil {
 		t.Fatal(err)

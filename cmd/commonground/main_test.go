@@ -169,3 +169,40 @@ func TestDependencyPolicy(t *testing.T) {
 		}
 	}
 }
+
+func TestDemoLoadsSyntheticArea(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "demo.duckdb")
+	code, out, errb := runCLI(t, "demo", "--db", db)
+	if code != 0 {
+		t.Fatalf("demo: %d\n%s\n%s", code, out, errb)
+	}
+	if !strings.Contains(out, "SYNTHETIC DEMO DATA") || !strings.Contains(out, "60 LSOAs in 12 wards") {
+		t.Fatalf("summary: %s", out)
+	}
+	if strings.Contains(out, "warning:") {
+		t.Errorf("demo should not warn about its own size:\n%s", out)
+	}
+	t.Setenv("COMMONGROUND_DB", db)
+	// Marked synthetic in provenance, and everything it loaded is in the demo authority.
+	code, out, _ = runCLI(t, "query", "--format", "csv", "SELECT bool_and(synthetic), count(*) FROM ingest_runs WHERE status = 'ok'")
+	if code != 0 || !strings.HasPrefix(strings.Split(out, "\n")[1], "true,") {
+		t.Fatalf("provenance: %q", out)
+	}
+	code, out, _ = runCLI(t, "query", "--format", "csv", "SELECT count(*) FROM areas WHERE level = 'lsoa11' AND (lad_code <> 'E06099999' OR population IS NULL OR ward_code IS NULL)")
+	if code != 0 || out != "count_star()\n0\n" {
+		t.Fatalf("areas: %q", out)
+	}
+	code, out, _ = runCLI(t, "sources")
+	if code != 0 || !strings.Contains(out, "synthetic") {
+		t.Fatalf("sources should mark synthetic loads:\n%s", out)
+	}
+}
+
+func TestThousands(t *testing.T) {
+	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 104830: "104,830", -1234567: "-1,234,567"} {
+		if got := thousands(n); got != want {
+			t.Errorf("thousands(%d) = %s", n, got)
+		}
+	}
+}
