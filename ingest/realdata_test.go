@@ -61,7 +61,7 @@ func openHarness(t *testing.T, path string) *harness {
 	}
 	t.Cleanup(func() { db.Close() })
 	return &harness{t: t, db: db, dd: sharedData(t),
-		r: &ingest.Runner{DB: db, Fetcher: &source.Fetcher{CacheDir: t.TempDir(), Logger: log}, Logger: log}}
+		r: &ingest.Runner{DB: db, Fetcher: &source.Fetcher{CacheDir: t.TempDir(), Logger: log, Backoff: time.Millisecond}, Logger: log}}
 }
 
 func (h *harness) ingest(id string, files ...string) ingest.Summary {
