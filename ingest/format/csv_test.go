@@ -275,8 +275,8 @@ func headerlessSpec() FileSpec {
 func TestCSVHeaderless(t *testing.T) {
 	got := readFixture(t, "headerless.csv", headerlessSpec())
 	checkRows(t, got, [][]any{
-		{"A81001", "THE DENSHAM SURGERY", "1974-04-01", nil, "A", int64(4), int64(1)},
-		{"A81002", "QUEENS PARK MEDICAL CENTRE", "1974-04-01", "2020-03-31", "C", int64(4), int64(2)},
+		{"Z99001", "EXAMPLE SURGERY", "1974-04-01", nil, "A", int64(4), int64(1)},
+		{"Z99002", "SAMPLE MEDICAL CENTRE", "1974-04-01", "2020-03-31", "C", int64(4), int64(2)},
 		{"Y00001", "OUT OF HOURS", "2023-12-04", nil, "A", nil, int64(5)},
 	})
 	if len(got.rejects) != 2 {
@@ -410,9 +410,9 @@ func TestCSVContainers(t *testing.T) {
 		rc.Close()
 		file := strings.TrimSuffix(name, ".gz")
 		checkRows(t, got, [][]any{
-			{"E01000001", "City of London 001A", int64(29199), file, int64(2)},
-			{"E01000002", "City of London 001B", int64(30379), file, int64(3)},
-			{"E01000003", "City of London 001C", int64(14915), file, int64(4)},
+			{"E01900001", "Exampleton 001A", int64(12345), file, int64(2)},
+			{"E01900002", "Exampleton 001B", int64(23456), file, int64(3)},
+			{"E01900003", "Exampleton 001C", int64(7890), file, int64(4)},
 		})
 		checkStats(t, got, Stats{DataLines: 3, Rows: 3, Encoding: "utf-8 (BOM)"})
 	}
@@ -554,4 +554,17 @@ func TestCSVReaderIsRecordReader(t *testing.T) {
 	if rr.Next() {
 		t.Fatal("Next after Release")
 	}
+}
+
+// With LazyQuotes an unterminated quote runs to the end of the input; the
+// line accounting must still match the physical lines.
+func TestCSVUnterminatedQuote(t *testing.T) {
+	spec := FileSpec{Kind: "k", Columns: []Column{{Name: "a", Type: Int, Required: true}, {Name: "b"}}, LineColumn: "line"}
+	got := readCSV(t, strings.NewReader("a,b\n1,\"x\n2,y\n"), "x.csv", spec)
+	checkRows(t, got, [][]any{{int64(1), "x\n2,y", int64(2)}})
+	checkStats(t, got, Stats{DataLines: 1, Rows: 1, Encoding: "utf-8"})
+
+	got = readCSV(t, strings.NewReader("a,b\n1,x\n\"\n"), "x.csv", spec)
+	checkRows(t, got, [][]any{{int64(1), "x", int64(2)}})
+	checkStats(t, got, Stats{DataLines: 1, Rows: 1, Blank: 1, Encoding: "utf-8"})
 }

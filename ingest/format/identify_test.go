@@ -34,7 +34,7 @@ func TestIdentify(t *testing.T) {
 		{"file1 with BOM", "\xEF\xBB\xBFLSOA code (2011),LSOA name (2011),Index of Multiple Deprivation (IMD) Rank,Index of Multiple Deprivation (IMD) Decile\r\nE01,x,\"1,2\",1\r\n", "file1"},
 		{"file2", "LSOA code (2011),Index of Multiple Deprivation (IMD) Rank (where 1 is most deprived),Income Rank (where 1 is most deprived)\n", "file2"},
 		{"loose", "lsoa_code_2011,other\n", "loose"},
-		{"headerless", "\"A81001\",\"THE DENSHAM SURGERY\",\"19740401\",\"\",\"A\",\"4\",\"\"\n", "epraccur"},
+		{"headerless", "\"Z99001\",\"EXAMPLE SURGERY\",\"19740401\",\"\",\"A\",\"4\",\"\"\n", "epraccur"},
 		{"blank lines first", "\n\r\n,,\nLSOA code (2011),IMD Rank\n", "loose"},
 	}
 	for _, tt := range tests {

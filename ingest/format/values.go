@@ -2,6 +2,7 @@ package format
 
 import (
 	"errors"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -271,11 +272,12 @@ func ParseFloat(s string) (float64, error) {
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil {
-		var ne *strconv.NumError
-		if errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange) && f != 0 {
+		switch {
+		case math.IsInf(f, 0):
 			return 0, errFloatRange
-		}
-		if !errors.As(err, &ne) || !errors.Is(ne.Err, strconv.ErrRange) {
+		case errors.Is(err, strconv.ErrRange):
+			// Underflow: f is the nearest representable value (0 or subnormal).
+		default:
 			return 0, errNotFloat
 		}
 	}
@@ -358,9 +360,9 @@ func ParseDecimal(s string, scale int32) (int64, error) {
 	return v, nil
 }
 
-// DefaultDateLayouts are the Go time layouts ParseDate tries, in order, when
+// defaultDateLayouts are the Go time layouts ParseDate tries, in order, when
 // a column gives none. Day comes before month: these are UK files.
-var DefaultDateLayouts = []string{
+var defaultDateLayouts = []string{
 	"2006-01-02",
 	"02/01/2006",
 	"2/1/2006",
@@ -396,7 +398,13 @@ func humanLayouts(layouts []string) string {
 	return strings.Join(parts, ", ")
 }
 
-var defaultDateError = errors.New("not a date (tried " + humanLayouts(DefaultDateLayouts) + ")")
+var defaultDateError = errors.New("not a date (tried " + humanLayouts(defaultDateLayouts) + ")")
+
+// DefaultDateLayouts returns (a copy of) the Go time layouts ParseDate tries,
+// in order, when a column gives none.
+func DefaultDateLayouts() []string {
+	return append([]string(nil), defaultDateLayouts...)
+}
 
 // hasTwoDigitYear reports whether a layout has "06" but not "2006".
 func hasTwoDigitYear(layout string) bool {
@@ -404,7 +412,7 @@ func hasTwoDigitYear(layout string) bool {
 }
 
 // ParseDate parses a date with the first layout in layouts that fits, after
-// trimming surrounding white space. Nil layouts means DefaultDateLayouts.
+// trimming surrounding white space. No layouts means DefaultDateLayouts().
 // Month names match case-insensitively ("15-JUN-2012"); a two-digit year is
 // 2000+yy; any time of day is dropped. Excel serial numbers are not guessed.
 // Dates before 1900 or after 2100 are rejected. The result is midnight UTC.
@@ -414,23 +422,33 @@ func ParseDate(s string, layouts []string) (time.Time, error) {
 		if t, ok := fastDate(s); ok {
 			return checkDate(t)
 		}
-		layouts = DefaultDateLayouts
-	}
-	for _, l := range layouts {
-		t, err := time.Parse(l, s)
-		if err != nil {
-			continue
+		for _, l := range defaultDateLayouts {
+			if t, ok := parseLayout(l, s); ok {
+				return checkDate(t)
+			}
 		}
-		y, m, d := t.Date()
-		if hasTwoDigitYear(l) && y < 2000 {
-			y += 100
-		}
-		return checkDate(time.Date(y, m, d, 0, 0, 0, 0, time.UTC))
-	}
-	if len(layouts) == len(DefaultDateLayouts) && &layouts[0] == &DefaultDateLayouts[0] {
 		return time.Time{}, defaultDateError
 	}
+	for _, l := range layouts {
+		if t, ok := parseLayout(l, s); ok {
+			return checkDate(t)
+		}
+	}
 	return time.Time{}, errors.New("not a date (tried " + humanLayouts(layouts) + ")")
+}
+
+// parseLayout parses s with one layout, reading a two-digit year as 20yy and
+// dropping any time of day.
+func parseLayout(layout, s string) (time.Time, bool) {
+	t, err := time.Parse(layout, s)
+	if err != nil {
+		return time.Time{}, false
+	}
+	y, m, d := t.Date()
+	if hasTwoDigitYear(layout) && y < 2000 {
+		y += 100
+	}
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC), true
 }
 
 func checkDate(t time.Time) (time.Time, error) {

@@ -71,10 +71,10 @@ func main() {
 		"\"Club \"\"C\"\"\",\"Thu\r\n\r\nFri\",M3 3CC\r\n"+
 		"D,Sat,M4 4DD"))
 	write("headerless.csv", []byte(
-		"\"A81001\",\"THE DENSHAM SURGERY\",\"19740401\",\"\",\"A\",\"4\"\n"+
-			"\"A81002\",\"QUEENS PARK MEDICAL CENTRE\",\"19740401\",\"20200331\",\"C\",\"4\"\n"+
-			"\"A81003\",\"BAD DATE PRACTICE\",\"19741301\",\"\",\"A\",\"4\"\n"+
-			"\"A81004\",\"SHORT ROW\",\"19740401\",\"\"\n"+
+		"\"Z99001\",\"EXAMPLE SURGERY\",\"19740401\",\"\",\"A\",\"4\"\n"+
+			"\"Z99002\",\"SAMPLE MEDICAL CENTRE\",\"19740401\",\"20200331\",\"C\",\"4\"\n"+
+			"\"Z99003\",\"BAD DATE PRACTICE\",\"19741301\",\"\",\"A\",\"4\"\n"+
+			"\"Z99004\",\"SHORT ROW\",\"19740401\",\"\"\n"+
 			"\"Y00001\",\"OUT OF HOURS\",\"20231204\",\"\",\"A\",\"\"\n"))
 	write("ragged.csv", []byte("a,b,c,d\n"+
 		"1,2,3,4\n"+
@@ -103,9 +103,9 @@ func main() {
 
 	// Containers.
 	iod := []byte(bom + "LSOA code (2011),LSOA name (2011),Index of Multiple Deprivation (IMD) Rank\r\n" +
-		"E01000001,City of London 001A,\"29,199\"\r\n" +
-		"E01000002,City of London 001B,\"30,379\"\r\n" +
-		"E01000003,City of London 001C,\"14,915\"")
+		"E01900001,Exampleton 001A,\"12,345\"\r\n" +
+		"E01900002,Exampleton 001B,\"23,456\"\r\n" +
+		"E01900003,Exampleton 001C,\"7,890\"")
 	iodGz := gz(iod, "iod_like.csv")
 	write("iod_like.csv.gz", iodGz)
 	write("gzip_without_extension.dat", iodGz)
