@@ -7,7 +7,7 @@ ADDR    ?= 127.0.0.1:8080
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 export GOFLAGS := -tags=$(TAGS)
 
-.PHONY: build run test test-short test-cgocheck bench fuzz schema clean
+.PHONY: build run real-data test test-short test-cgocheck bench fuzz schema clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/commonground ./cmd/commonground
@@ -15,6 +15,10 @@ build:
 # Build, load the synthetic demo area if the database is empty, then show it.
 run: build
 	@if [ ! -s "$(DB)" ]; then ./bin/commonground demo --db "$(DB)"; else ./bin/commonground sources --db "$(DB)"; fi
+
+# Load the real open data in ../shared/data into real.duckdb.
+real-data: build
+	docs/load-shared-data.sh real.duckdb ../shared/data
 
 test:
 	$(GO) vet ./...

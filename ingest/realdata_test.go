@@ -321,3 +321,13 @@ func TestShapefileInBritishNationalGrid(t *testing.T) {
 		t.Errorf("Plymouth LSOA centroid from shapefile %s, from GeoJSON %s", sw, geo)
 	}
 }
+
+// Ward sets of several vintages: each authority keeps only its newest wards.
+func TestWardVintagesDoNotOverlap(t *testing.T) {
+	h := newHarness(t)
+	h.ingest("boundaries-ward", "boundaries/wards2013_by_lad/E08000009.json.gz", "boundaries/wards2013_by_lad/E06000009.json.gz",
+		"boundaries/greater_manchester/gm_ward2023_generalised.geojson")
+	// Trafford: only the 2023 wards (21, as in the GM file); Blackpool: 2013 only.
+	h.want(`SELECT string_agg(DISTINCT vintage::VARCHAR, ',') || ' ' || count(*) FROM areas WHERE level = 'ward' AND lad_code = 'E08000009'`, "2023 21")
+	h.want(`SELECT string_agg(DISTINCT vintage::VARCHAR, ',') FROM areas WHERE level = 'ward' AND lad_code = 'E06000009'`, "2013")
+}

@@ -38,6 +38,12 @@ func areaSelect(kind, level string, vintage int, ladExpr, dataset string) string
 // such as E06000009.json.
 const ladFromFile = `CASE WHEN regexp_matches(source_file, '^[EW]0[6-9][0-9]{6}') THEN left(source_file, 9) END`
 
+// newestWardsPerLAD keeps, for each local authority, only the newest ward
+// vintage given (old and new wards of one authority overlap), then one row
+// per code.
+const newestWardsPerLAD = "\nQUALIFY vintage = max(vintage) OVER (PARTITION BY coalesce(lad_code, code))" +
+	" AND row_number() OVER (PARTITION BY code ORDER BY vintage DESC) = 1"
+
 // newestFirst keeps one row per code, from the newest boundary vintage.
 const newestFirst = "\nQUALIFY row_number() OVER (PARTITION BY code ORDER BY vintage DESC) = 1"
 
@@ -114,7 +120,7 @@ func boundaries() []ingest.Dataset {
 		with(ingest.Dataset{
 			ID:          "boundaries-ward",
 			Title:       "Electoral ward boundaries (generalised)",
-			Description: "Electoral wards with their local authority. Accepts the ONS layouts of 2013 (per-authority files), 2022, 2023 and 2024; where a ward code appears in several vintages the newest boundary is kept.",
+			Description: "Electoral wards with their local authority. Accepts the ONS layouts of 2013 (per-authority files), 2022, 2023 and 2024, together: for each local authority only the newest vintage given is kept, since old and new wards overlap.",
 			Landing:     "https://geoportal.statistics.gov.uk/search?q=WD_BGC",
 			URLs:        perLAD("https://raw.githubusercontent.com/martinjc/UK-GeoJSON/88339000fc8711feb9c146d5cd7d145bf286350d/json/electoral/eng/wards_by_lad/%s.json"),
 			Format:      "GeoJSON",
@@ -128,7 +134,7 @@ func boundaries() []ingest.Dataset {
 				areaSelect("wd23", "ward", 2023, "lad_code", "boundaries-ward"),
 				areaSelect("wd22", "ward", 2022, "lad_code", "boundaries-ward"),
 				areaSelect("wd13", "ward", 2013, ladFromFile, "boundaries-ward"),
-			) + ")" + newestFirst,
+			) + ")" + newestWardsPerLAD,
 			Checks: ingest.Checks{MinRows: 6800, MaxRows: 9500, Unique: []string{"code"}},
 		}),
 		with(ingest.Dataset{
