@@ -12,9 +12,10 @@ export GOFLAGS := -tags=$(TAGS)
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/commonground ./cmd/commonground
 
-# Build, load the synthetic demo area if the database is empty, then show it.
+# Build, load the synthetic demo area if the database is empty, then serve.
 run: build
-	@if [ ! -s "$(DB)" ]; then ./bin/commonground demo --db "$(DB)"; else ./bin/commonground sources --db "$(DB)"; fi
+	@if [ ! -s "$(DB)" ]; then ./bin/commonground demo --db "$(DB)"; fi
+	./bin/commonground serve --db "$(DB)" --addr "$(ADDR)"
 
 # Load the real open data in ../shared/data into real.duckdb.
 real-data: build

@@ -186,6 +186,12 @@ func TestBoundariesAndLookups(t *testing.T) {
 	h.want(`SELECT area_level || ' ' || year || ' ' || population FROM population WHERE area_code = 'E06000009'`, "lad 2017 139870")
 	h.want(`SELECT population || ' ' || population_year FROM areas WHERE code = 'E01012673'`, "1371 2017")
 	h.want(`SELECT count(*) FROM population WHERE area_level NOT IN ('lsoa11', 'lad')`, "0")
+
+	// A ward with no estimate of its own gets the sum of its LSOAs.
+	h.ingest("boundaries-ward", "boundaries/wards2013_by_lad/E06000009.json.gz")
+	h.want(`SELECT population FROM areas WHERE level = 'ward' AND code = 'E05001645'`,
+		h.one(`SELECT sum(p.population)::BIGINT FROM population p JOIN lookup_lsoa_ward_lad l ON l.lsoa_code = p.area_code AND l.ward_vintage = 2021
+		       WHERE l.ward_code = 'E05001645' AND p.area_level = 'lsoa11'`))
 }
 
 func TestAllEnglandLSOA11(t *testing.T) {

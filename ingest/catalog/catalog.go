@@ -158,12 +158,20 @@ var deriveAreas = []string{
 	       WHERE sex = 'persons' AND age_band = 'all'
 	       QUALIFY row_number() OVER (PARTITION BY area_code, area_level ORDER BY year DESC, dataset) = 1) p
 	 WHERE a.code = p.area_code AND a.level = p.area_level`,
-	// Wards and local authorities without a direct estimate: the sum of their LSOAs of the same era.
+	// Wards, MSOAs and local authorities without a direct estimate: the sum of
+	// their LSOAs, from the newest era that has estimates.
 	`UPDATE store.main.areas AS a SET population = s.population, population_year = s.year
-	 FROM (SELECT ward_code AS code, 'ward' AS level, sum(population) AS population, max(population_year) AS year
-	       FROM store.main.areas WHERE level = 'lsoa21' AND ward_code IS NOT NULL GROUP BY ALL
-	       UNION ALL
-	       SELECT lad_code, 'lad', sum(population), max(population_year)
-	       FROM store.main.areas WHERE level = 'lsoa21' AND lad_code IS NOT NULL GROUP BY ALL) s
-	 WHERE a.code = s.code AND a.level = s.level AND a.population IS NULL`,
+	 FROM (SELECT code, level, population, year FROM (
+	         SELECT ward_code AS code, 'ward' AS level, vintage, sum(population) AS population, max(population_year) AS year
+	         FROM store.main.areas WHERE level IN ('lsoa11', 'lsoa21') AND ward_code IS NOT NULL AND population IS NOT NULL GROUP BY ALL
+	         UNION ALL
+	         SELECT lad_code, 'lad', vintage, sum(population), max(population_year)
+	         FROM store.main.areas WHERE level IN ('lsoa11', 'lsoa21') AND lad_code IS NOT NULL AND population IS NOT NULL GROUP BY ALL
+	         UNION ALL
+	         SELECT msoa_code, 'msoa21', vintage, sum(population), max(population_year)
+	         FROM store.main.areas WHERE level = 'lsoa21' AND msoa_code IS NOT NULL AND population IS NOT NULL GROUP BY ALL)
+	       QUALIFY row_number() OVER (PARTITION BY code, level ORDER BY year DESC) = 1) s
+	 WHERE a.code = s.code AND a.level = s.level
+	   AND NOT EXISTS (SELECT 1 FROM store.main.population p WHERE p.area_code = a.code AND p.area_level = a.level
+	                   AND p.sex = 'persons' AND p.age_band = 'all')`,
 }

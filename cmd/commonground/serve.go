@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"commonground/dashboard"
+	"commonground/warehouse"
+)
+
+const serveHelp = `Serves the dashboard and the JSON API from the warehouse file. The server
+process owns the database: stop it before running ingest from another process.`
+
+func runServe(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "serve", "serve [--db PATH] [--addr HOST:PORT]", serveHelp)
+	db := dbFlag(fs)
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	w, err := warehouse.Open(ctx, *db, warehouse.Options{Logger: e.log})
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	if err := syncCatalog(ctx, w); err != nil {
+		return err
+	}
+	h, err := dashboard.New(dashboard.Config{Logger: e.log, Version: version}, w)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", *addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
+		WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute}
+	fmt.Fprintf(e.stdout, "Commonground is serving %s at http://%s/ (Ctrl-C to stop)\n", w.Path(), ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	e.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,20 @@
+package dashboard
+
+import "net/http"
+
+// routes lists every route in one place.
+func (s *Server) routes() {
+	e := s.echo
+	e.GET("/", s.home)
+	e.GET("/search", s.search)
+	e.GET("/areas/:code", s.area)
+	e.GET("/sources", s.sources)
+	e.GET("/sources/:id/rejects", s.rejects)
+	e.GET("/static/:hash/*", s.static.handler)
+	e.GET("/healthz", func(c echoContext) error { return c.String(http.StatusOK, "ok\n") })
+
+	api := e.Group("/api", corsGET)
+	api.GET("/search", s.apiSearch)
+	api.GET("/areas/:code", s.apiArea)
+	api.GET("/sources", s.apiSources)
+}

@@ -1,0 +1,194 @@
+package dashboard
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Area is one row of the areas table with its parents' names.
+type Area struct {
+	Code, Name, Level      string
+	Vintage                int
+	LADCode, LADName       string
+	WardCode, WardName     string
+	Population             int64
+	PopulationYear         int
+	MinX, MinY, MaxX, MaxY float64
+	Lon, Lat               float64
+	Dataset                string
+	Synthetic              bool
+}
+
+var errNoArea = errors.New("no such area")
+
+func (s *Server) findArea(ctx context.Context, code string) (Area, error) {
+	var a Area
+	var lad, ladName, ward, wardName, dataset sql.NullString
+	var pop sql.NullInt64
+	var year, vintage sql.NullInt32
+	var minx, miny, maxx, maxy, lon, lat sql.NullFloat64
+	var syn sql.NullBool
+	err := s.db.SQL().QueryRowContext(ctx, `
+		SELECT a.code, a.name, a.level, a.vintage, a.lad_code, l.name, a.ward_code, w.name, a.population, a.population_year,
+		       a.minx, a.miny, a.maxx, a.maxy, a.centroid_lon, a.centroid_lat, a.dataset,
+		       (SELECT synthetic FROM ingest_runs r WHERE r.dataset = a.dataset AND r.status = 'ok' ORDER BY run_id DESC LIMIT 1)
+		FROM areas a
+		LEFT JOIN areas l ON l.level = 'lad' AND l.code = a.lad_code
+		LEFT JOIN areas w ON w.level = 'ward' AND w.code = a.ward_code
+		WHERE a.code = ?
+		ORDER BY CASE a.level WHEN 'lad' THEN 0 WHEN 'ward' THEN 1 ELSE 2 END, a.lad_code IS NULL, a.level = 'lsoa11'
+		LIMIT 1`, code).Scan(&a.Code, &a.Name, &a.Level, &vintage, &lad, &ladName, &ward, &wardName, &pop, &year,
+		&minx, &miny, &maxx, &maxy, &lon, &lat, &dataset, &syn)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, errNoArea
+	}
+	if err != nil {
+		return a, fmt.Errorf("find area %s: %w", code, err)
+	}
+	a.Vintage, a.LADCode, a.LADName, a.WardCode, a.WardName = int(vintage.Int32), lad.String, ladName.String, ward.String, wardName.String
+	a.Population, a.PopulationYear, a.Dataset, a.Synthetic = pop.Int64, int(year.Int32), dataset.String, syn.Bool
+	a.MinX, a.MinY, a.MaxX, a.MaxY, a.Lon, a.Lat = minx.Float64, miny.Float64, maxx.Float64, maxy.Float64, lon.Float64, lat.Float64
+	return a, nil
+}
+
+// AreaRef is a short reference to an area.
+type AreaRef struct {
+	Code, Name, Level string
+	Population        int64
+}
+
+// children lists the areas directly below a: wards and LSOAs of a local
+// authority, LSOAs of a ward.
+func (s *Server) children(ctx context.Context, a Area) ([]AreaRef, error) {
+	var q string
+	switch a.Level {
+	case "lad":
+		q = `SELECT code, name, level, population FROM areas WHERE lad_code = ? AND level = 'ward' ORDER BY name`
+	case "ward", "msoa21", "custom":
+		q = `SELECT a.code, a.name, a.level, a.population FROM area_lsoas m JOIN areas a ON a.code = m.lsoa_code AND a.vintage = m.lsoa_vintage
+		     AND a.level IN ('lsoa11', 'lsoa21') WHERE m.area_code = ? AND m.area_level = '` + a.Level + `' ORDER BY a.level DESC, a.name`
+	default:
+		return nil, nil
+	}
+	rows, err := s.db.SQL().QueryContext(ctx, q, a.Code)
+	if err != nil {
+		return nil, fmt.Errorf("children of %s: %w", a.Code, err)
+	}
+	defer rows.Close()
+	var out []AreaRef
+	for rows.Next() {
+		var r AreaRef
+		var name sql.NullString
+		var pop sql.NullInt64
+		if err := rows.Scan(&r.Code, &name, &r.Level, &pop); err != nil {
+			return nil, err
+		}
+		r.Name, r.Population = name.String, pop.Int64
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// SearchResult is one suggestion.
+type SearchResult struct {
+	Code  string `json:"code"`
+	Name  string `json:"name"`
+	Level string `json:"level"`
+	Kind  string `json:"kind"`
+	Note  string `json:"note,omitempty"`
+	URL   string `json:"url"`
+}
+
+var postcodeLike = regexp.MustCompile(`^[A-Za-z]{1,2}[0-9][A-Za-z0-9]?\s*[0-9][A-Za-z]{2}$`)
+
+// searchAreas finds areas by code, name or postcode.
+func (s *Server) searchAreas(ctx context.Context, q string, limit int) ([]SearchResult, error) {
+	q = strings.TrimSpace(q)
+	if q == "" {
+		return nil, nil
+	}
+	var out []SearchResult
+	if postcodeLike.MatchString(q) {
+		key := strings.ToUpper(strings.ReplaceAll(q, " ", ""))
+		rows, err := s.db.SQL().QueryContext(ctx, `
+			SELECT p.postcode, a.code, a.name, a.level FROM postcodes p
+			JOIN areas a ON a.code IN (p.lsoa21_code, p.lsoa11_code) AND a.level IN ('lsoa21', 'lsoa11')
+			WHERE p.postcode_key = ? ORDER BY a.level DESC LIMIT 2`, key)
+		if err != nil {
+			return nil, fmt.Errorf("search postcode: %w", err)
+		}
+		for rows.Next() {
+			var pc, code, name, level string
+			if err := rows.Scan(&pc, &code, &name, &level); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if len(out) > 0 && out[len(out)-1].Code == code {
+				continue // the LSOA is unchanged between 2011 and 2021
+			}
+			out = append(out, SearchResult{Code: code, Name: name, Level: level, Kind: levelName(level), Note: "contains " + pc, URL: "/areas/" + code})
+		}
+		rows.Close()
+	}
+	rows, err := s.db.SQL().QueryContext(ctx, `
+		SELECT code, name, level FROM areas
+		WHERE code = upper(?) OR name ILIKE '%' || ? || '%'
+		ORDER BY code = upper(?) DESC,
+		         CASE level WHEN 'lad' THEN 0 WHEN 'custom' THEN 1 WHEN 'ward' THEN 2 WHEN 'msoa21' THEN 3 WHEN 'lsoa21' THEN 4 ELSE 5 END,
+		         name ILIKE ? || '%' DESC, length(name), name
+		LIMIT ?`, q, q, q, q, limit)
+	if err != nil {
+		return nil, fmt.Errorf("search areas: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r SearchResult
+		var name sql.NullString
+		if err := rows.Scan(&r.Code, &name, &r.Level); err != nil {
+			return nil, err
+		}
+		r.Name, r.Kind, r.URL = name.String, levelName(r.Level), "/areas/"+r.Code
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Source is a catalogue entry with its load status.
+type Source struct {
+	ID, Title, Publisher, Licence, Attribution, URL, Geography, Vintage, Description, Table string
+	LoadedAt                                                                                time.Time
+	Rows, Rejected                                                                          int64
+	Status                                                                                  string
+	Synthetic                                                                               bool
+}
+
+func (s *Server) listSources(ctx context.Context) ([]Source, error) {
+	st, err := s.db.LoadStatuses(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.SQL().QueryContext(ctx, `SELECT id, title, coalesce(publisher, ''), coalesce(licence, ''), coalesce(attribution, ''),
+		coalesce(source_url, ''), coalesce(geography, ''), coalesce(vintage, ''), coalesce(description, ''), coalesce(table_name, '') FROM datasets`)
+	if err != nil {
+		return nil, fmt.Errorf("list sources: %w", err)
+	}
+	defer rows.Close()
+	var out []Source
+	for rows.Next() {
+		var src Source
+		if err := rows.Scan(&src.ID, &src.Title, &src.Publisher, &src.Licence, &src.Attribution, &src.URL, &src.Geography, &src.Vintage, &src.Description, &src.Table); err != nil {
+			return nil, err
+		}
+		src.Status = "not loaded"
+		if l, ok := st[src.ID]; ok {
+			src.LoadedAt, src.Rows, src.Rejected, src.Status, src.Synthetic = l.LoadedAt, l.Rows, l.Rejected, l.Status, l.Synthetic
+		}
+		out = append(out, src)
+	}
+	return out, rows.Err()
+}
