@@ -48,6 +48,7 @@ func commands() []command {
 		{"query", "run a read-only SQL query", runQuery},
 		{"demo", "generate the synthetic Exampleton area and load it", runDemo},
 		{"schema", "print the warehouse schema as Markdown", runSchema},
+		{"areas", "add, list, show or remove custom areas (your own boundaries) and their LSOAs", runAreas},
 		{"serve", "serve the dashboard and JSON API", runServe},
 		{"version", "print the version", func(_ context.Context, e *env, _ []string) error {
 			fmt.Fprintln(e.stdout, "commonground", version)
