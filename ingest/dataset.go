@@ -38,6 +38,9 @@ type Dataset struct {
 	Files []format.FileSpec
 	// Repeat lets several files of one kind be given (per-authority files).
 	Repeat bool
+	// Accumulate says a run replaces only its own files' rows, so earlier
+	// runs' rejects are kept for the files it did not touch (spending).
+	Accumulate bool
 	// TopoObject names the TopoJSON object to read ("" = the first).
 	TopoObject string
 	// Replace is the SQL predicate for the rows this dataset owns in Table

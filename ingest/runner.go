@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -39,7 +40,10 @@ type Summary struct {
 	Rejected int64
 	Files    []warehouse.FileRecord
 	Warnings []string
-	Duration time.Duration
+	Notes    []string
+	// Located and Unlocated are set for located datasets.
+	Located, Unlocated *int64
+	Duration           time.Duration
 }
 
 // reader is what both the CSV and the geometry readers provide.
@@ -163,6 +167,10 @@ func (r *Runner) RunWith(ctx context.Context, ds Dataset, req Request) (Summary,
 		res.Rejects = append(res.Rejects, toWarehouseRejects(st.rejects)...)
 		res.Rejected += int64(len(st.rejects))
 		res.Warnings = append(res.Warnings, st.warnings...)
+		res.Notes = append(res.Notes, st.notes...)
+		if st.located != nil {
+			res.Located, res.Unlocated = &st.located[0], &st.located[1]
+		}
 	}
 
 	var n int64
@@ -190,12 +198,15 @@ func (r *Runner) RunWith(ctx context.Context, ds Dataset, req Request) (Summary,
 			res.Warnings = append(res.Warnings, msg+" (fine for a subset or your own extract)")
 		}
 	}
+	if ds.Accumulate {
+		res.RejectFiles = fileNames
+	}
 	loaded, err := l.Commit(ctx, warehouse.Swap{Table: ds.Table, Replace: ds.Replace, Insert: ds.Insert, Derive: ds.Derive}, res)
 	if err != nil {
 		return fail(err)
 	}
 	sum := Summary{Dataset: ds.ID, RunID: l.RunID(), Rows: loaded, Rejected: res.Rejected, Files: res.Files,
-		Warnings: res.Warnings, Duration: time.Since(start)}
+		Warnings: res.Warnings, Notes: res.Notes, Located: res.Located, Unlocated: res.Unlocated, Duration: time.Since(start)}
 	log.Info("ingested", "dataset", ds.ID, "table", ds.Table, "rows", loaded, "rejected", res.Rejected,
 		"files", len(res.Files), "duration_ms", sum.Duration.Milliseconds())
 	return sum, nil
@@ -221,7 +232,7 @@ type fileResult struct {
 // shapefile sidecars handled by the shapefile reader, and so on).
 func skipMember(name string) bool {
 	switch strings.ToLower(filepath.Ext(name)) {
-	case ".csv", ".tsv", ".txt", ".json", ".geojson", ".topojson", "":
+	case ".csv", ".tsv", ".txt", ".json", ".geojson", ".topojson", ".xlsx", "":
 		return strings.EqualFold(name, "readme.txt")
 	}
 	return true
@@ -248,7 +259,7 @@ func (r *Runner) readSource(ctx context.Context, l *warehouse.Load, ds Dataset, 
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if skipMember(e.Name) {
+		if !e.XLSX && skipMember(e.Name) {
 			continue
 		}
 		fr, err := r.readEntry(ctx, l, ds, src, e, geo, seenKind)
@@ -261,17 +272,43 @@ func (r *Runner) readSource(ctx context.Context, l *warehouse.Load, ds Dataset, 
 }
 
 func (r *Runner) readEntry(ctx context.Context, l *warehouse.Load, ds Dataset, src source.Result, e format.Entry, geo bool, seenKind map[string]string) (fileResult, error) {
+	if !geo && e.XLSX {
+		return r.readXLSX(ctx, l, ds, src, e, seenKind)
+	}
 	head, err := readHead(e, 256<<10)
 	if err != nil {
 		return fileResult{}, err
 	}
+	// A dataset with both GeoJSON and CSV layouts (services published in
+	// both forms) reads each file as what it is: JSON as GeoJSON, anything
+	// else as CSV against the layouts without geometry.
+	if geo && !startsLikeJSON(head) {
+		if text := textLayouts(ds.Files); len(text) > 0 {
+			geo, ds.Files = false, text
+		}
+	}
+	if !geo && format.IsXLSX(head) {
+		return r.readXLSX(ctx, l, ds, src, e, seenKind)
+	}
+	if !geo && bytes.IndexByte(head, 0) >= 0 && !bytes.HasPrefix(head, []byte{0xFF, 0xFE}) && !bytes.HasPrefix(head, []byte{0xFE, 0xFF}) {
+		return fileResult{}, &format.ParseError{File: e.Name, Err: errors.New("contains NUL bytes, so it is not text in an encoding Commonground reads (UTF-16 without a byte-order mark?); save it as CSV UTF-8")}
+	}
 	var spec format.FileSpec
-	topo := false
+	topo, g360 := false, false
 	if geo {
 		topo = format.IsTopoJSON(head)
 		spec, err = identifyGeo(head, e.Name, ds.Files)
 	} else {
-		spec, err = format.Identify(bytes.NewReader(head), e.Name, ds.Files)
+		// A dataset with a 360Giving kind reads a JSON object as a 360Giving package.
+		for _, f := range ds.Files {
+			if f.Giving360 && format.LooksLikeJSONObject(head) {
+				spec, g360 = f, true
+				break
+			}
+		}
+		if !g360 {
+			spec, err = format.Identify(bytes.NewReader(head), e.Name, ds.Files)
+		}
 	}
 	if err != nil {
 		return fileResult{}, err
@@ -291,9 +328,50 @@ func (r *Runner) readEntry(ctx context.Context, l *warehouse.Load, ds Dataset, s
 		rdr, err = format.NewTopoJSONReader(rc, e.Name, spec, ds.TopoObject)
 	case geo:
 		rdr, err = format.NewGeoJSONReader(rc, e.Name, spec)
+	case g360:
+		rdr, err = format.New360GivingReader(rc, e.Name, spec)
 	default:
 		rdr, err = format.NewCSVReader(rc, e.Name, spec)
 	}
+	if err != nil {
+		return fileResult{}, err
+	}
+	defer rdr.Release()
+	return stage(ctx, l, src, e.Name, spec, rdr)
+}
+
+// readXLSX reads an Excel workbook: from its own path, or from a copy in a
+// temporary file when it is a zip member.
+func (r *Runner) readXLSX(ctx context.Context, l *warehouse.Load, ds Dataset, src source.Result, e format.Entry, seenKind map[string]string) (fileResult, error) {
+	path := e.Path
+	if path == "" {
+		tmp, err := os.CreateTemp("", "commonground-*.xlsx")
+		if err != nil {
+			return fileResult{}, err
+		}
+		defer os.Remove(tmp.Name())
+		rc, err := e.Open()
+		if err == nil {
+			_, err = io.Copy(tmp, rc)
+			rc.Close()
+		}
+		if cerr := tmp.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fileResult{}, err
+		}
+		path = tmp.Name()
+	}
+	spec, err := format.IdentifyXLSX(path, e.Name, ds.Files)
+	if err != nil {
+		return fileResult{}, err
+	}
+	if prev, ok := seenKind[spec.Kind]; ok && !ds.Repeat {
+		return fileResult{}, fmt.Errorf("%s and %s are both %s files; give one", prev, e.Name, spec.Kind)
+	}
+	seenKind[spec.Kind] = e.Name
+	rdr, err := format.NewXLSXReader(path, e.Name, spec)
 	if err != nil {
 		return fileResult{}, err
 	}
@@ -429,4 +507,22 @@ func jsonKeys(b []byte) map[string]bool {
 		i = j
 	}
 	return keys
+}
+
+// startsLikeJSON reports whether the first byte after a UTF-8 BOM and white
+// space opens a JSON object.
+func startsLikeJSON(head []byte) bool {
+	b := bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xEF\xBB\xBF")), " \t\r\n")
+	return len(b) > 0 && b[0] == '{'
+}
+
+// textLayouts returns the layouts without geometry.
+func textLayouts(specs []format.FileSpec) []format.FileSpec {
+	var out []format.FileSpec
+	for _, s := range specs {
+		if !s.Geometry {
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -23,6 +23,8 @@ type Staging struct {
 	log      *slog.Logger
 	rejects  []format.Reject
 	warnings []string
+	notes    []string
+	located  *[2]int64
 	// Dataset is the catalogue id; Params the run's parameters; Files the
 	// base names of the files read.
 	Dataset string
@@ -61,6 +63,15 @@ func (s *Staging) Reject(r format.Reject) { s.rejects = append(s.rejects, r) }
 func (s *Staging) Warn(format string, args ...any) {
 	s.warnings = append(s.warnings, fmt.Sprintf(format, args...))
 }
+
+// Note records something worth knowing about the run that is not a problem
+// (how rows were located, say).
+func (s *Staging) Note(format string, args ...any) {
+	s.notes = append(s.notes, fmt.Sprintf(format, args...))
+}
+
+// SetLocated records how many rows were placed on the map and how many not.
+func (s *Staging) SetLocated(located, unlocated int64) { s.located = &[2]int64{located, unlocated} }
 
 func toWarehouseRejects(rs []format.Reject) []warehouse.Reject {
 	out := make([]warehouse.Reject, len(rs))

@@ -46,6 +46,8 @@ type LoadStatus struct {
 	Rejected  int64
 	Synthetic bool
 	RunID     int64
+	// Located and Unlocated are set for located datasets (services, grants).
+	Located, Unlocated *int64
 	// Status is that of the latest run: ok, failed, running or interrupted.
 	Status string
 	Error  string
@@ -58,9 +60,10 @@ func (db *DB) LoadStatuses(ctx context.Context) (map[string]LoadStatus, error) {
 			SELECT dataset, status, error FROM ingest_runs
 			QUALIFY row_number() OVER (PARTITION BY dataset ORDER BY run_id DESC) = 1),
 		good AS (
-			SELECT dataset, run_id, finished_at, rows_loaded, rows_rejected, synthetic FROM ingest_runs WHERE status = 'ok'
+			SELECT dataset, run_id, finished_at, rows_loaded, rows_rejected, synthetic, located, unlocated FROM ingest_runs WHERE status = 'ok'
 			QUALIFY row_number() OVER (PARTITION BY dataset ORDER BY run_id DESC) = 1)
-		SELECT l.dataset, l.status, coalesce(l.error, ''), g.run_id, g.finished_at, g.rows_loaded, g.rows_rejected, g.synthetic
+		SELECT l.dataset, l.status, coalesce(l.error, ''), g.run_id, g.finished_at, g.rows_loaded, g.rows_rejected, g.synthetic,
+		       g.located, g.unlocated
 		FROM latest l LEFT JOIN good g USING (dataset)`)
 	if err != nil {
 		return nil, fmt.Errorf("load statuses: %w", err)
@@ -72,10 +75,14 @@ func (db *DB) LoadStatuses(ctx context.Context) (map[string]LoadStatus, error) {
 		var runID, n, rej sql.NullInt64
 		var at sql.NullTime
 		var syn sql.NullBool
-		if err := rows.Scan(&s.Dataset, &s.Status, &s.Error, &runID, &at, &n, &rej, &syn); err != nil {
+		var loc, unloc sql.NullInt64
+		if err := rows.Scan(&s.Dataset, &s.Status, &s.Error, &runID, &at, &n, &rej, &syn, &loc, &unloc); err != nil {
 			return nil, fmt.Errorf("load statuses: %w", err)
 		}
 		s.RunID, s.LoadedAt, s.Rows, s.Rejected, s.Synthetic = runID.Int64, at.Time, n.Int64, rej.Int64, syn.Bool
+		if loc.Valid {
+			s.Located, s.Unlocated = &loc.Int64, &unloc.Int64
+		}
 		out[s.Dataset] = s
 	}
 	return out, rows.Err()

@@ -61,6 +61,13 @@ type RunResult struct {
 	Rejects  []Reject
 	Rejected int64 // may exceed len(Rejects) when readers capped what they kept
 	Warnings []string
+	Notes    []string
+	// Located and Unlocated count rows placed (or not) on the map; nil when
+	// the dataset is not located.
+	Located, Unlocated *int64
+	// RejectFiles, when set, limits the pruning of earlier runs' rejects to
+	// these files: for datasets whose files accumulate across runs.
+	RejectFiles []string
 }
 
 // Load is one ingest run: a dedicated connection on which Arrow streams are
@@ -315,10 +322,12 @@ func (l *Load) recordRun(ctx context.Context, status string, cause error, rows i
 		errText = cause.Error()
 	}
 	q := fmt.Sprintf(`UPDATE store.main.ingest_runs SET source = %s, sha256 = %s, bytes = %d, finished_at = %s,
-		rows_loaded = %d, rows_rejected = %d, status = %s, error = %s, warnings = %s WHERE run_id = %d`,
+		rows_loaded = %d, rows_rejected = %d, status = %s, error = %s, warnings = %s, notes = %s, located = %s, unlocated = %s
+		WHERE run_id = %d`,
 		QuoteString(strings.Join(res.Source, "\n")), QuoteString(res.SHA256), res.Bytes,
 		QuoteString(time.Now().UTC().Format("2006-01-02 15:04:05.000000")), rows, res.Rejected,
-		QuoteString(status), nullableString(errText), nullableString(strings.Join(res.Warnings, "\n")), l.runID)
+		QuoteString(status), nullableString(errText), nullableString(strings.Join(res.Warnings, "\n")),
+		nullableString(strings.Join(res.Notes, "\n")), nullableInt(res.Located), nullableInt(res.Unlocated), l.runID)
 	if _, err := l.exec(ctx, q); err != nil {
 		return fmt.Errorf("record run: %w", err)
 	}
@@ -331,9 +340,18 @@ func (l *Load) recordRun(ctx context.Context, status string, cause error, rows i
 		}
 	}
 	if prune {
-		// Keep rejects only for the version now in place.
-		if _, err := l.exec(ctx, fmt.Sprintf(`DELETE FROM store.main.ingest_rejects WHERE dataset = %s AND run_id <> %d`,
-			QuoteString(l.dataset), l.runID)); err != nil {
+		// Keep rejects only for the version now in place: the whole dataset,
+		// or just the files this run replaced.
+		scope := ""
+		if len(res.RejectFiles) > 0 {
+			q := make([]string, len(res.RejectFiles))
+			for i, f := range res.RejectFiles {
+				q[i] = QuoteString(f)
+			}
+			scope = " AND file IN (" + strings.Join(q, ", ") + ")"
+		}
+		if _, err := l.exec(ctx, fmt.Sprintf(`DELETE FROM store.main.ingest_rejects WHERE dataset = %s AND run_id <> %d%s`,
+			QuoteString(l.dataset), l.runID, scope)); err != nil {
 			return fmt.Errorf("prune rejects: %w", err)
 		}
 	}
@@ -342,6 +360,13 @@ func (l *Load) recordRun(ctx context.Context, status string, cause error, rows i
 		return fmt.Errorf("record rejects: %w", err)
 	}
 	return nil
+}
+
+func nullableInt(n *int64) string {
+	if n == nil {
+		return "NULL"
+	}
+	return fmt.Sprint(*n)
 }
 
 func nullableString(s string) string {

@@ -121,6 +121,9 @@ func runJobs(ctx context.Context, e *env, r *ingest.Runner, jobs []job) error {
 			for _, w := range s.Warnings {
 				fmt.Fprintf(e.stdout, "warning: %s: %s\n", s.Dataset, w)
 			}
+			for _, n := range s.Notes {
+				fmt.Fprintf(e.stdout, "%s: %s\n", s.Dataset, n)
+			}
 			if s.Rejected > 0 {
 				fmt.Fprintf(e.stdout, "%s: %d rejected rows; see them with:\n  commonground query \"SELECT file, line, \\\"column\\\", value, reason FROM ingest_rejects WHERE dataset = '%s' ORDER BY file, line\"\n", s.Dataset, s.Rejected, s.Dataset)
 			}

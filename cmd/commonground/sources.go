@@ -28,6 +28,8 @@ type sourceRow struct {
 	Rejected  int64  `json:"rejects"`
 	Status    string `json:"status"`
 	Synthetic bool   `json:"synthetic,omitempty"`
+	Located   *int64 `json:"located,omitempty"`
+	Unlocated *int64 `json:"unlocated,omitempty"`
 	Error     string `json:"error,omitempty"`
 }
 
@@ -58,6 +60,7 @@ func runSources(ctx context.Context, e *env, args []string) error {
 		r := sourceRow{ID: d.ID, Title: d.Title, Publisher: d.Publisher, Licence: d.Licence, Geography: d.Geography, Vintage: d.Vintage, Status: "not loaded"}
 		if s, ok := statuses[d.ID]; ok {
 			r.Status, r.Error, r.Rows, r.Rejected, r.Synthetic = s.Status, s.Error, s.Rows, s.Rejected, s.Synthetic
+			r.Located, r.Unlocated = s.Located, s.Unlocated
 			if !s.LoadedAt.IsZero() {
 				r.LoadedAt = s.LoadedAt.Local().Format(time.DateTime)
 			}
@@ -66,6 +69,9 @@ func runSources(ctx context.Context, e *env, args []string) error {
 			}
 			if s.Synthetic {
 				r.Status += ", synthetic"
+			}
+			if s.Located != nil {
+				r.Status += fmt.Sprintf(", %d located, %d unlocated", *s.Located, *s.Unlocated)
 			}
 		}
 		out = append(out, r)

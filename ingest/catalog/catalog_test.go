@@ -13,7 +13,10 @@ import (
 // The ids are a contract: docs, tests and users rely on them.
 func TestCatalogIDs(t *testing.T) {
 	want := []string{"imd2019", "imd2025", "boundaries-lsoa11", "boundaries-lsoa21", "boundaries-msoa21", "boundaries-ward",
-		"boundaries-lad", "lookup-lsoa-ward-lad", "lookup-oa", "postcodes", "population-sape", "population-census2021"}
+		"boundaries-lad", "lookup-lsoa-ward-lad", "lookup-oa", "postcodes", "population-sape", "population-census2021",
+		"gp-practices", "pharmacies", "schools", "spending", "grants", "gm-libraries", "gm-food-banks", "gm-pharmacies", "gm-dentists",
+		"gm-jobcentres", "gm-post-offices", "trafford-gp-practices", "trafford-schools", "trafford-childrens-centres",
+		"trafford-allotments", "trafford-places-of-worship", "trafford-sports-facilities", "trafford-charities"}
 	for _, id := range want {
 		if _, err := catalog.ByID(id); err != nil {
 			t.Error(err)

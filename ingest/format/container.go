@@ -25,6 +25,12 @@ type Entry struct {
 	// caller closes the result. Read errors from damaged compressed data are
 	// *ParseError values naming the file.
 	Open func() (io.ReadCloser, error)
+	// Path is the file on disk when the entry is the file itself (a plain
+	// file or a workbook); "" for decompressed content and zip members.
+	Path string
+	// XLSX marks an Excel workbook: a zip holding [Content_Types].xml and
+	// xl/workbook.xml is one entry (read with NewXLSXReader), not members.
+	XLSX bool
 }
 
 var (
@@ -37,10 +43,12 @@ var (
 // rather than trusting the extension: gzip gives one entry (decompressed,
 // named without ".gz"); zip gives one entry per regular member, skipping
 // directories, __MACOSX/ and dot-files, sorted by name (a member that is
-// itself gzip is decompressed and named without ".gz"); anything else is the
-// file itself. A truncated or corrupt gzip or zip gives a *ParseError naming
-// the file; for gzip, damage past the header only surfaces while reading, as
-// a *ParseError from the entry's reader.
+// itself gzip is decompressed and named without ".gz"), except that a zip
+// holding [Content_Types].xml and xl/workbook.xml is an Excel workbook and
+// gives one entry marked XLSX; anything else is the file itself. A truncated
+// or corrupt gzip or zip gives a *ParseError naming the file; for gzip,
+// damage past the header only surfaces while reading, as a *ParseError from
+// the entry's reader.
 func OpenEntries(path string) ([]Entry, error) {
 	base := filepath.Base(path)
 	f, err := os.Open(path)
@@ -60,7 +68,21 @@ func OpenEntries(path string) ([]Entry, error) {
 	case bytes.HasPrefix(head, magicZip), bytes.HasPrefix(head, magicZipE):
 		return zipEntries(path, base)
 	}
-	return []Entry{{Name: base, Open: func() (io.ReadCloser, error) { return os.Open(path) }}}, nil
+	return []Entry{{Name: base, Path: path, Open: func() (io.ReadCloser, error) { return os.Open(path) }}}, nil
+}
+
+// isWorkbook reports whether a zip's members are those of an XLSX workbook.
+func isWorkbook(files []*zip.File) bool {
+	var types, workbook bool
+	for _, f := range files {
+		switch f.Name {
+		case "[Content_Types].xml":
+			types = true
+		case "xl/workbook.xml":
+			workbook = true
+		}
+	}
+	return types && workbook
 }
 
 func trimGz(name string) string {
@@ -152,6 +174,9 @@ func zipEntries(zpath, base string) ([]Entry, error) {
 		return nil, &ParseError{File: base, Err: fmt.Errorf("not a valid zip: %w", err)}
 	}
 	defer zr.Close()
+	if isWorkbook(zr.File) {
+		return []Entry{{Name: base, Path: zpath, XLSX: true, Open: func() (io.ReadCloser, error) { return os.Open(zpath) }}}, nil
+	}
 	type member struct {
 		entry Entry
 		full  string

@@ -94,6 +94,11 @@ type FileSpec struct {
 	// geometry (BLOB, WKB), minx, miny, maxx, maxy, centroid_lon and
 	// centroid_lat (all DOUBLE) after Columns.
 	Geometry bool
+	// Giving360 marks a kind that also comes as a 360Giving JSON data
+	// package ({"grants": [...]}): a file of the dataset that starts with
+	// '{' is read by New360GivingReader, which fills Columns by Name from
+	// its fixed JSON path table; Aliases still recognise the CSV form.
+	Giving360 bool
 }
 
 // Reject is one row that could not be loaded, and why.
