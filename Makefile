@@ -7,7 +7,7 @@ ADDR    ?= 127.0.0.1:8080
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 export GOFLAGS := -tags=$(TAGS)
 
-.PHONY: build run real-data test test-short test-cgocheck bench fuzz schema clean
+.PHONY: build run real-data test test-short test-cgocheck bench fuzz schema vendor clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/commonground ./cmd/commonground
@@ -42,6 +42,17 @@ fuzz:
 # Regenerate docs/SCHEMA.md from the migrations and the catalogue.
 schema: build
 	./bin/commonground schema > docs/SCHEMA.md
+
+# Re-create the vendored front-end files from package-lock.json. They are
+# committed (and embedded in the binary), so builds and `make run` need no
+# network; run this only to upgrade: npm install maplibre-gl@X --save-exact.
+# TestVendorMatchesNodeModules checks the committed copy against node_modules.
+VENDOR := dashboard/static/vendor
+vendor:
+	npm ci --no-audit --no-fund
+	mkdir -p $(VENDOR)
+	cp node_modules/maplibre-gl/dist/maplibre-gl.js node_modules/maplibre-gl/dist/maplibre-gl.css $(VENDOR)/
+	cp node_modules/maplibre-gl/dist/LICENSE.txt $(VENDOR)/maplibre-gl-LICENSE.txt
 
 clean:
 	rm -rf bin

@@ -11,10 +11,13 @@ func (s *Server) routes() {
 	e.GET("/sources", s.sources)
 	e.GET("/sources/:id/rejects", s.rejects)
 	e.GET("/static/:hash/*", s.static.handler)
+	e.GET("/map", s.mapPage)                      // the map explorer; ?view=table for its figures
+	e.GET("/tiles/:layer/:z/:x/:y", s.handleTile) // y is "{y}.mvt"; see tiles.go
 	e.GET("/healthz", func(c echoContext) error { return c.String(http.StatusOK, "ok\n") })
 
 	api := e.Group("/api", corsGET)
 	api.GET("/search", s.apiSearch)
 	api.GET("/areas/:code", s.apiArea)
 	api.GET("/sources", s.apiSources)
+	api.GET("/map/values", s.apiMapValues)
 }

@@ -22,6 +22,11 @@ type Config struct {
 	BaseURL string
 	Logger  *slog.Logger
 	Version string
+	// BasemapURL is an optional MapLibre style URL drawn under the map
+	// explorer's layers. Empty (the default) means no basemap: a plain
+	// background with area outlines, and no request leaves the server.
+	// Setting it also lets the /map page's CSP reach that origin.
+	BasemapURL string
 }
 
 // Server is the dashboard's http.Handler. It is safe for concurrent use.
@@ -32,6 +37,7 @@ type Server struct {
 	echo   *echo.Echo
 	views  *views
 	static *staticFiles
+	tiles  *tileServer
 }
 
 // New parses the templates and hashes the static files, failing if any is
@@ -48,7 +54,7 @@ func New(cfg Config, db *warehouse.DB) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dashboard: %w", err)
 	}
-	s := &Server{cfg: cfg, db: db, log: cfg.Logger, views: v, static: st}
+	s := &Server{cfg: cfg, db: db, log: cfg.Logger, views: v, static: st, tiles: newTileServer(db, cfg.Logger)}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.Renderer = v
