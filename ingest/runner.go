@@ -99,6 +99,19 @@ func (r *Runner) RunWith(ctx context.Context, ds Dataset, req Request) (Summary,
 		}
 		return Summary{}, err
 	}
+	maxRate := ds.Checks.MaxRejectRate
+	if maxRate == 0 {
+		maxRate = 0.5
+	}
+	if len(paths) == 1 && len(ds.Files) == 1 && ds.Enrich == nil && !ds.Files[0].Geometry && !ds.Files[0].Giving360 {
+		sum, handled, err := r.runDirect(ctx, l, ds, req, paths[0], official, maxRate, &res, log, start)
+		if handled {
+			if err != nil {
+				return fail(err)
+			}
+			return sum, nil
+		}
+	}
 	for _, spec := range ds.Files {
 		if err := l.CreateStaging(ctx, spec.Kind, format.Schema(spec)); err != nil {
 			return fail(err)
@@ -106,10 +119,6 @@ func (r *Runner) RunWith(ctx context.Context, ds Dataset, req Request) (Summary,
 	}
 	seenKind := map[string]string{}
 	var hashes []string
-	maxRate := ds.Checks.MaxRejectRate
-	if maxRate == 0 {
-		maxRate = 0.5
-	}
 	for _, arg := range paths {
 		src, err := r.Fetcher.Open(ctx, arg)
 		if err != nil {

@@ -316,7 +316,7 @@ func (l *Load) Fail(ctx context.Context, cause error, res RunResult) error {
 	return nil
 }
 
-func (l *Load) recordRun(ctx context.Context, status string, cause error, rows int64, res RunResult, prune bool) error {
+func (l *Load) recordRun(ctx context.Context, status string, cause error, rows int64, res RunResult, prune bool, staged ...bool) error {
 	errText := ""
 	if cause != nil {
 		errText = cause.Error()
@@ -354,6 +354,9 @@ func (l *Load) recordRun(ctx context.Context, status string, cause error, rows i
 			QuoteString(l.dataset), l.runID, scope)); err != nil {
 			return fmt.Errorf("prune rejects: %w", err)
 		}
+	}
+	if len(staged) > 0 && !staged[0] {
+		return nil // CommitStream writes its rejects itself
 	}
 	if _, err := l.exec(ctx, fmt.Sprintf(`INSERT INTO store.main.ingest_rejects
 		SELECT %d, %s, file, line, "column", value, reason FROM stg_rejects`, l.runID, QuoteString(l.dataset))); err != nil {

@@ -292,8 +292,21 @@ func (b *rowBuilder) len() int { return b.n }
 // newRecord returns the rows appended so far as a record batch (the caller
 // owns it and must Release it) and resets the builders.
 func (b *rowBuilder) newRecord() arrow.RecordBatch {
+	n := b.n
 	b.n = 0
-	return b.rb.NewRecordBatch()
+	rec := b.rb.NewRecordBatch()
+	// Size the builders for a batch like this one: growing them by doubling
+	// costs a reallocation each time (a cgo call with the C allocator).
+	for i, f := range b.rb.Fields() {
+		f.Reserve(n)
+		switch col := rec.Column(i).(type) {
+		case *array.String:
+			f.(*array.StringBuilder).ReserveData(len(col.ValueBytes()))
+		case *array.Binary:
+			f.(*array.BinaryBuilder).ReserveData(len(col.ValueBytes()))
+		}
+	}
+	return rec
 }
 
 // release frees the builders.

@@ -295,6 +295,9 @@ func ParseFloat(s string) (float64, error) {
 // with more than 18 digits.
 func ParseDecimal(s string, scale int32) (int64, error) {
 	s = trimValue(s)
+	if v, ok := plainDecimal(s, scale); ok {
+		return v, nil
+	}
 	if scale < 0 || scale > DecimalPrecision {
 		return 0, errNotDecimal
 	}
@@ -358,6 +361,51 @@ func ParseDecimal(s string, scale int32) (int64, error) {
 		v = -v
 	}
 	return v, nil
+}
+
+// plainDecimal is ParseDecimal's fast path for the commonest form: an
+// optional '-', 1 to 15 digits, and optionally '.' and 1 to scale digits, so
+// that the result has at most 18 digits and needs no rounding. It reports
+// false for anything else, which the general parser then decides.
+func plainDecimal(s string, scale int32) (int64, bool) {
+	if scale < 0 {
+		return 0, false
+	}
+	neg := len(s) > 0 && s[0] == '-'
+	if neg {
+		s = s[1:]
+	}
+	var v int64
+	i, n := 0, len(s)
+	for i < n && isDigit(s[i]) {
+		v = v*10 + int64(s[i]-'0')
+		i++
+	}
+	if i == 0 || i > 15 || i+int(scale) > DecimalPrecision {
+		return 0, false
+	}
+	frac := 0
+	if i < n {
+		if s[i] != '.' {
+			return 0, false
+		}
+		i++
+		for i < n && isDigit(s[i]) {
+			v = v*10 + int64(s[i]-'0')
+			i++
+			frac++
+		}
+		if i < n || frac == 0 || frac > int(scale) {
+			return 0, false
+		}
+	}
+	for ; frac < int(scale); frac++ {
+		v *= 10
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
 }
 
 // defaultDateLayouts are the Go time layouts ParseDate tries, in order, when
