@@ -17,6 +17,7 @@ import (
 	"commonground/ingest/catalog"
 	"commonground/ingest/demo"
 	"commonground/ingest/source"
+	"commonground/queries"
 	"commonground/warehouse"
 )
 
@@ -79,7 +80,11 @@ func demoDB(t *testing.T) *warehouse.DB {
 
 func newServer(t *testing.T) *httptest.Server {
 	t.Helper()
-	h, err := dashboard.New(dashboard.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, demoDB(t))
+	cat, err := queries.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := dashboard.New(dashboard.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, demoDB(t), cat)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +114,9 @@ func TestPages(t *testing.T) {
 		want   []string
 	}{
 		{"/", 200, []string{"Find your area", "Exampleton (synthetic)", "Synthetic"}},
-		{"/areas/E06099999", 200, []string{"<h1 class=\"heading-xl\">Exampleton (synthetic)</h1>", "Index of Multiple Deprivation 2019", "<svg", "made-up demo data", "Areas within"}},
+		{"/areas/E06099999", 200, []string{"<h1 class=\"heading-xl\">Exampleton (synthetic)</h1>", "Index of Multiple Deprivation 2019", "<svg", "made-up demo data", "Areas within",
+			"Key facts", "All indicators", "to England"}},
+		{"/areas/E05099001", 200, []string{"Key facts", "England:"}},
 		{"/areas/E01099001", 200, []string{"Neighbourhood", "Local authority"}},
 		{"/areas/E99999999", 404, []string{"could not find an area", "E99999999"}},
 		{"/sources", 200, []string{"English Indices of Deprivation 2019", "Open Government Licence", "Synthetic"}},

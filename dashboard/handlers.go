@@ -117,9 +117,15 @@ func (s *Server) area(c echo.Context) error {
 	if err != nil {
 		return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
 	}
+	head, all, err := s.indicatorRows(ctx, a.Code)
+	if err != nil {
+		// The profile is still useful without indicators; say so and log.
+		s.log.Error("indicators failed", "area", a.Code, "err", err)
+	}
 	return c.Render(http.StatusOK, "area", page{Title: a.Name, Synthetic: a.Synthetic,
 		Description: levelName(a.Level) + " profile: " + a.Name,
-		Data:        map[string]any{"Area": a, "Children": kids, "Deprivation": dep, "Map": m}})
+		Data: map[string]any{"Area": a, "Children": kids, "Deprivation": dep, "Map": m,
+			"Headline": head, "Indicators": all, "IndicatorsFailed": err != nil}})
 }
 
 func (s *Server) apiArea(c echo.Context) error {

@@ -18,6 +18,9 @@ func (s *Server) routes() {
 	api := e.Group("/api", corsGET)
 	api.GET("/search", s.apiSearch)
 	api.GET("/areas/:code", s.apiArea)
+	api.GET("/areas/:code/indicators", s.apiAreaIndicators)
+	api.GET("/indicators", s.apiIndicators)
+	api.GET("/indicators/:id", s.apiIndicator)
 	api.GET("/sources", s.apiSources)
 	api.GET("/map/values", s.apiMapValues)
 }

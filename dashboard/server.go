@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"commonground/queries"
 	"commonground/warehouse"
 )
 
@@ -33,6 +34,7 @@ type Config struct {
 type Server struct {
 	cfg    Config
 	db     *warehouse.DB
+	cat    *queries.Catalog
 	log    *slog.Logger
 	echo   *echo.Echo
 	views  *views
@@ -41,8 +43,8 @@ type Server struct {
 }
 
 // New parses the templates and hashes the static files, failing if any is
-// missing or broken.
-func New(cfg Config, db *warehouse.DB) (*Server, error) {
+// missing or broken. cat may be nil (no indicators).
+func New(cfg Config, db *warehouse.DB, cat *queries.Catalog) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -54,7 +56,7 @@ func New(cfg Config, db *warehouse.DB) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dashboard: %w", err)
 	}
-	s := &Server{cfg: cfg, db: db, log: cfg.Logger, views: v, static: st, tiles: newTileServer(db, cfg.Logger)}
+	s := &Server{cfg: cfg, db: db, cat: cat, log: cfg.Logger, views: v, static: st, tiles: newTileServer(db, cfg.Logger)}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.Renderer = v

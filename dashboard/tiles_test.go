@@ -464,7 +464,7 @@ func realDB(tb testing.TB) *warehouse.DB {
 
 func newRealServer(tb testing.TB) (*dashboard.Server, *httptest.Server) {
 	tb.Helper()
-	h, err := dashboard.New(dashboard.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, realDB(tb))
+	h, err := dashboard.New(dashboard.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, realDB(tb), nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -658,7 +658,7 @@ func TestMapBasemapHook(t *testing.T) {
 	if csp := res.Header.Get("Content-Security-Policy"); strings.Contains(csp, "https:") || !strings.Contains(body, `data-basemap=""`) {
 		t.Errorf("default: CSP %q", csp)
 	}
-	h, err := dashboard.New(dashboard.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), BasemapURL: "https://tiles.example.org/styles/light.json"}, demoDB(t))
+	h, err := dashboard.New(dashboard.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), BasemapURL: "https://tiles.example.org/styles/light.json"}, demoDB(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

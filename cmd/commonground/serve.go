@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"commonground/dashboard"
+	"commonground/queries"
 	"commonground/warehouse"
 )
 
@@ -30,7 +31,14 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := syncCatalog(ctx, w); err != nil {
 		return err
 	}
-	h, err := dashboard.New(dashboard.Config{Logger: e.log, Version: version}, w)
+	cat, err := queries.Default()
+	if err != nil {
+		return err
+	}
+	if err := cat.Validate(ctx, w); err != nil {
+		return fmt.Errorf("indicator files: %w", err)
+	}
+	h, err := dashboard.New(dashboard.Config{Logger: e.log, Version: version}, w, cat)
 	if err != nil {
 		return err
 	}

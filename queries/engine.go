@@ -1,0 +1,681 @@
+package queries
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+	"strings"
+
+	"commonground/warehouse"
+)
+
+// Area identifies an area.
+type Area struct {
+	Code  string `json:"code"`
+	Name  string `json:"name"`
+	Level string `json:"level"`
+}
+
+// Status says whether an estimate has a value to show.
+type Status string
+
+// The statuses.
+const (
+	StatusOK           Status = "ok"
+	StatusNoData       Status = "no data"       // no LSOA of the area has data
+	StatusSuppressed   Status = "suppressed"    // denominator (or weight) below 100
+	StatusNotAvailable Status = "not available" // not computed for this kind of area
+)
+
+// Small-number rules (see docs/INDICATORS.md).
+const (
+	// MinDenominator: below it a value is suppressed.
+	MinDenominator = 100
+	// MinNumerator: below it a value is shown as "about" with a caveat.
+	MinNumerator = 5
+	// MinCoverage: a comparator built from a smaller share of its LSOAs
+	// is shown but not compared.
+	MinCoverage = 0.95
+)
+
+// Estimate is an indicator's value for one area.
+type Estimate struct {
+	Status Status  `json:"status"`
+	Value  float64 `json:"value"`
+	// Numerator and Denominator of a ratio; Weight (population) of a mean.
+	Numerator   float64   `json:"numerator,omitempty"`
+	Denominator float64   `json:"denominator,omitempty"`
+	Weight      float64   `json:"weight,omitempty"`
+	CI95        *Interval `json:"ci95,omitempty"`
+	CI998       *Interval `json:"ci998,omitempty"`
+	// Small: the numerator is above 0 but below MinNumerator ("about").
+	Small bool `json:"small,omitempty"`
+	// LSOAs with data among the area's Members (for a lad-geography
+	// indicator both are 1).
+	LSOAs   int `json:"lsoas"`
+	Members int `json:"members"`
+}
+
+// Comparison is a comparator (the parent local authority or England) and
+// how the area compares with it.
+type Comparison struct {
+	Area Area `json:"area"`
+	Estimate
+	// Significance at 95% and 99.8%: the comparator's value outside the
+	// area's confidence interval (Fingertips).
+	Significance    Significance `json:"significance"`
+	Significance998 Significance `json:"significance_998"`
+	Judgement       Judgement    `json:"judgement"`
+	RAG             RAG          `json:"rag"`
+	// Note explains a comparator that is shown but not compared.
+	Note string `json:"note,omitempty"`
+}
+
+// Result is one indicator for one area.
+type Result struct {
+	Indicator Indicator `json:"indicator"`
+	Area      Area      `json:"area"`
+	Estimate
+	Parent  *Comparison `json:"parent,omitempty"`
+	England *Comparison `json:"england,omitempty"`
+	// Decile and Quintile of an LSOA among England's LSOAs (1 = lowest
+	// value); 0 for other areas.
+	Decile   int `json:"decile,omitempty"`
+	Quintile int `json:"quintile,omitempty"`
+	// Rank of a local authority among those with data (1 = highest value)
+	// and the number ranked; 0 for other areas.
+	Rank       int          `json:"rank,omitempty"`
+	RankOf     int          `json:"rank_of,omitempty"`
+	Sentence   string       `json:"sentence"`
+	Caveats    []string     `json:"caveats,omitempty"`
+	Provenance []Provenance `json:"provenance"`
+}
+
+// Value is one area's value in Values, compared with England.
+type Value struct {
+	Area Area `json:"area"`
+	Estimate
+	Significance Significance `json:"significance"`
+	Judgement    Judgement    `json:"judgement"`
+	RAG          RAG          `json:"rag"`
+	Decile       int          `json:"decile,omitempty"`
+	Quintile     int          `json:"quintile,omitempty"`
+	Rank         int          `json:"rank,omitempty"`
+	RankOf       int          `json:"rank_of,omitempty"`
+}
+
+// resolved is an area with its parent and its LSOAs per vintage.
+type resolved struct {
+	Area
+	parent  string
+	members map[int][]int32
+}
+
+// resolve finds an area and its LSOAs.
+func (ch *cache) resolve(ctx context.Context, code string, geo *geography) (*resolved, error) {
+	r := &resolved{Area: Area{Code: code}, members: map[int][]int32{}}
+	var ladCode string
+	err := scanEach(ctx, ch.db, `SELECT level, coalesce(name, ''), coalesce(lad_code, '') FROM areas WHERE code = $code
+		ORDER BY CASE level WHEN 'lsoa21' THEN 0 WHEN 'lsoa11' THEN 1 ELSE 2 END, vintage DESC`,
+		func(rows *sql.Rows) error {
+			var level, name, lad string
+			if err := rows.Scan(&level, &name, &lad); err != nil {
+				return err
+			}
+			if r.Level == "" {
+				r.Level, r.Name, ladCode = level, name, lad
+			}
+			return nil
+		}, sql.Named("code", code))
+	if err != nil {
+		return nil, fmt.Errorf("area %s: %w", code, err)
+	}
+	var lsoas []string
+	var vintages []int
+	var memberLevel string
+	err = scanEach(ctx, ch.db, `SELECT area_level, lsoa_vintage, lsoa_code FROM area_lsoas WHERE area_code = $code`,
+		func(rows *sql.Rows) error {
+			var level, lsoa string
+			var v int
+			if err := rows.Scan(&level, &v, &lsoa); err != nil {
+				return err
+			}
+			memberLevel = level
+			lsoas, vintages = append(lsoas, lsoa), append(vintages, v)
+			return nil
+		}, sql.Named("code", code))
+	if err != nil {
+		return nil, fmt.Errorf("area %s: %w", code, err)
+	}
+	if r.Level == "" && memberLevel == "" {
+		return nil, fmt.Errorf("%w: no area %q in the warehouse (give an LSOA, ward, MSOA or local authority code, %s for England, or a custom area's code; is its boundary loaded?)",
+			ErrNotFound, code, EnglandCode)
+	}
+	if r.Level == "" {
+		r.Level = memberLevel
+	}
+	for i, n := range ch.intern(lsoas) {
+		r.members[vintages[i]] = append(r.members[vintages[i]], n)
+	}
+	if strings.HasPrefix(code, "E01") || strings.HasPrefix(code, "W01") {
+		// An LSOA is itself in every vintage its code exists in (ONS keeps
+		// the code of an unchanged LSOA), whether or not that vintage's
+		// boundaries are loaded; a table with no row for it has no data.
+		self := ch.intern([]string{code})[0]
+		for _, v := range []int{2011, 2021} {
+			if len(r.members[v]) == 0 {
+				r.members[v] = []int32{self}
+			}
+		}
+	}
+	switch r.Level {
+	case LevelCountry:
+		if r.Name == "" {
+			r.Name = "England"
+		}
+		return r, nil
+	case LevelLAD:
+		if r.Name == "" {
+			r.Name = geo.ladNames[code]
+		}
+		return r, nil
+	}
+	if r.Name == "" {
+		if err := scanEach(ctx, ch.db, `SELECT ward_name FROM lookup_lsoa_ward_lad WHERE ward_code = $code AND ward_name IS NOT NULL
+			UNION ALL SELECT lsoa_name FROM lookup_lsoa_ward_lad WHERE lsoa_code = $code AND lsoa_name IS NOT NULL`,
+			func(rows *sql.Rows) error {
+				var name string
+				err := rows.Scan(&name)
+				if r.Name == "" {
+					r.Name = name
+				}
+				return err
+			}, sql.Named("code", code)); err != nil {
+			return nil, fmt.Errorf("area %s: %w", code, err)
+		}
+	}
+	if r.Name == "" {
+		r.Name = code
+	}
+	// The parent local authority: the area's own for LSOAs, wards and
+	// MSOAs; for custom areas (and areas without one), the authority
+	// holding most of the area's residents.
+	r.parent = ladCode
+	if r.Level == LevelCustom || r.parent == "" {
+		p, err := ch.majorityLAD(ctx, code)
+		if err != nil {
+			return nil, fmt.Errorf("area %s: parent local authority: %w", code, err)
+		}
+		r.parent = p
+	}
+	return r, nil
+}
+
+// majorityLAD is the local authority holding most of an area's residents
+// on its newest LSOA vintage (area_members' populations, else the LSOAs'
+// own), ties going to the authority with more LSOAs, then the lower code.
+// (Chosen in Go: a window function over area_lsoas here once tripped a
+// DuckDB internal error.)
+func (ch *cache) majorityLAD(ctx context.Context, code string) (string, error) {
+	type cand struct {
+		vintage int
+		lad     string
+		pop     float64
+		n       int
+	}
+	var best *cand
+	err := scanEach(ctx, ch.db, `
+		SELECT al.lsoa_vintage, a.lad_code, sum(coalesce(am.population, a.population, 0))::DOUBLE, count(*)
+		FROM area_lsoas al
+		JOIN areas a ON a.code = al.lsoa_code AND a.level = CASE al.lsoa_vintage WHEN 2011 THEN 'lsoa11' ELSE 'lsoa21' END
+		LEFT JOIN area_members am ON am.area_code = al.area_code AND am.lsoa_code = al.lsoa_code AND am.lsoa_vintage = al.lsoa_vintage
+		WHERE al.area_code = $code AND a.lad_code IS NOT NULL
+		GROUP BY al.lsoa_vintage, a.lad_code`,
+		func(rows *sql.Rows) error {
+			var c cand
+			if err := rows.Scan(&c.vintage, &c.lad, &c.pop, &c.n); err != nil {
+				return err
+			}
+			if best == nil || c.vintage > best.vintage ||
+				(c.vintage == best.vintage && (c.pop > best.pop || (c.pop == best.pop && (c.n > best.n || (c.n == best.n && c.lad < best.lad))))) {
+				best = &c
+			}
+			return nil
+		}, sql.Named("code", code))
+	if err != nil || best == nil {
+		return "", err
+	}
+	return best.lad, nil
+}
+
+// ForArea computes every indicator (or those named by ids) for one area:
+// value, confidence intervals, the parent local authority's and England's
+// values with significance calls and RAG colours, decile (LSOAs) or rank
+// (local authorities), a sentence, caveats and provenance. Unknown areas
+// and ids give errors wrapping ErrNotFound. An indicator with no data for
+// the area has StatusNoData; one not computed for the area's level has
+// StatusNotAvailable.
+func (c *Catalog) ForArea(ctx context.Context, db *warehouse.DB, areaCode string, ids ...string) ([]Result, error) {
+	inds := c.list
+	if len(ids) > 0 {
+		inds = nil
+		for _, id := range ids {
+			ind, err := c.lookup(id)
+			if err != nil {
+				return nil, err
+			}
+			inds = append(inds, ind)
+		}
+	}
+	ch, err := c.cacheFor(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	geo, err := ch.geography(ctx)
+	if err != nil {
+		return nil, err
+	}
+	area, err := ch.resolve(ctx, strings.TrimSpace(areaCode), geo)
+	if err != nil {
+		return nil, err
+	}
+	prov, err := ch.provenance(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tables, err := c.tables(ctx, ch, inds)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Result, len(inds))
+	for i, ind := range inds {
+		out[i] = ch.result(ind, tables[i], area, geo, prov)
+	}
+	return out, nil
+}
+
+// estimate turns sums into an estimate, with intervals and the
+// small-number rules applied.
+func (t *table) estimate(g agg) Estimate {
+	e := Estimate{LSOAs: g.n, Members: g.members}
+	v, ok := t.value(g)
+	if !ok {
+		e.Status = StatusNoData
+		return e
+	}
+	e.Status, e.Value = StatusOK, v
+	switch t.ind.Rule {
+	case RuleRatio:
+		e.Numerator, e.Denominator = g.a, g.b
+		e.CI95, e.CI998 = intervals(t.ind.CI, g.a, g.b, t.ind.Unit.multiplier())
+		if g.b < MinDenominator {
+			return Estimate{Status: StatusSuppressed, LSOAs: g.n, Members: g.members}
+		}
+		e.Small = g.a > 0 && g.a < MinNumerator
+	case RuleMean:
+		e.Weight = g.b
+		if g.b < MinDenominator {
+			return Estimate{Status: StatusSuppressed, LSOAs: g.n, Members: g.members}
+		}
+	}
+	return e
+}
+
+// coverage is the share of a set's LSOAs that have data.
+func coverage(n, members int) float64 {
+	if members == 0 {
+		return 0
+	}
+	return float64(n) / float64(members)
+}
+
+// compare builds a comparator and the area's comparison with it.
+func compareWith(ind *Indicator, area Estimate, a Area, ce Estimate) *Comparison {
+	cmp := &Comparison{Area: a, Estimate: ce, Significance: SigNotCompared, Significance998: SigNotCompared}
+	switch {
+	case ce.Status != StatusOK:
+	case coverage(ce.LSOAs, ce.Members) < MinCoverage:
+		cmp.Note = fmt.Sprintf("The %s figure covers only %s of its %s neighbourhoods (LSOAs), so it is not compared.",
+			nameOf(a), thousands(float64(ce.LSOAs)), thousands(float64(ce.Members)))
+	case area.Status == StatusOK:
+		cmp.Significance = Compare(area.CI95, ce.Value)
+		cmp.Significance998 = Compare(area.CI998, ce.Value)
+	}
+	cmp.Judgement = Judge(cmp.Significance, ind.Polarity)
+	cmp.RAG = Colour(cmp.Judgement, ind.Polarity)
+	return cmp
+}
+
+func nameOf(a Area) string {
+	if a.Name != "" {
+		return a.Name
+	}
+	return a.Code
+}
+
+// result computes one indicator for a resolved area.
+func (ch *cache) result(ind *Indicator, t *table, area *resolved, geo *geography, prov *provenance) Result {
+	r := Result{Indicator: *ind, Area: area.Area, Provenance: prov.of(ind)}
+	r.Caveats = append(r.Caveats, ind.Caveats...)
+	if !ind.appliesTo(area.Level) {
+		r.Status = StatusNotAvailable
+		r.Sentence = notAvailableSentence(ind, area.Area)
+		return r
+	}
+	vintage := ind.Geography.vintage()
+	var lads map[string][]int32
+	if vintage != 0 {
+		lads = geo.lads[vintage]
+	}
+	t.laTable(lads, ch.code)
+
+	england := t.england
+	if ind.Geography != GeoLAD {
+		// England is every English LSOA the indicator returns; coverage is
+		// against the larger of that and the LSOAs England has in area_lsoas.
+		england.members = max(t.englishRows, geo.country[vintage])
+	}
+
+	// The area itself.
+	var g agg
+	switch {
+	case area.Level == LevelCountry:
+		g = england
+	case ind.Geography == GeoLAD:
+		g = t.la[area.Code]
+		g.members = 1
+	default:
+		g = t.sum(area.members[vintage])
+	}
+	r.Estimate = t.estimate(g)
+	if ind.Geography == GeoLAD && area.Level == LevelCountry && !t.hasEngland {
+		r.Status = StatusNotAvailable
+		r.Sentence = fmt.Sprintf("%s has no England figure: the data cover only some councils.", ind.Title)
+		return r
+	}
+
+	// Comparators: the parent local authority (for areas below one) and
+	// England (for every area but England).
+	if area.parent != "" && area.Level != LevelLAD && area.Level != LevelCountry && ind.Geography != GeoLAD {
+		pa := Area{Code: area.parent, Name: geo.ladNames[area.parent], Level: LevelLAD}
+		var pg agg
+		if m, ok := lads[area.parent]; ok {
+			pg = t.sum(m)
+		}
+		r.Parent = compareWith(ind, r.Estimate, pa, t.estimate(pg))
+	}
+	if area.Level != LevelCountry && (ind.Geography != GeoLAD || t.hasEngland) {
+		r.England = compareWith(ind, r.Estimate, Area{Code: EnglandCode, Name: "England", Level: LevelCountry}, t.estimate(england))
+	}
+	if ind.Rule == RuleSum { // counts of different-sized areas are not compared
+		for _, cmp := range []*Comparison{r.Parent, r.England} {
+			if cmp != nil {
+				cmp.Significance, cmp.Significance998, cmp.Judgement, cmp.RAG = SigNotCompared, SigNotCompared, JudgeNotCompared, Grey
+			}
+		}
+	}
+
+	if r.Status == StatusOK {
+		switch area.Level {
+		case LevelLSOA11, LevelLSOA21:
+			if _, ok := t.value(g); ok && len(area.members[vintage]) == 1 && strings.HasPrefix(area.Code, "E01") {
+				r.Decile, r.Quintile = t.decile(r.Value)
+			}
+		case LevelLAD:
+			r.Rank, r.RankOf = t.rank(r.Value)
+		}
+	}
+	r.Caveats = append(r.Caveats, numberCaveats(ind, r.Estimate, area.Area)...)
+	for _, cmp := range []*Comparison{r.Parent, r.England} {
+		if cmp != nil && cmp.Note != "" {
+			r.Caveats = append(r.Caveats, cmp.Note)
+		}
+	}
+	r.Sentence = sentence(ind, &r, len(t.rows) > 0)
+	return r
+}
+
+// numberCaveats explains small numbers and incomplete coverage.
+func numberCaveats(ind *Indicator, e Estimate, a Area) []string {
+	var out []string
+	switch e.Status {
+	case StatusOK:
+		if e.Small {
+			out = append(out, fmt.Sprintf("Based on fewer than %d (%s): a small number, so treat it with care.", MinNumerator, ind.Numerator))
+		}
+		if e.LSOAs < e.Members && ind.Geography != GeoLAD {
+			out = append(out, fmt.Sprintf("Based on the %s of %s's %s neighbourhoods (LSOAs) that have data.",
+				thousands(float64(e.LSOAs)), nameOf(a), thousands(float64(e.Members))))
+		}
+	case StatusSuppressed:
+		out = append(out, fmt.Sprintf("Not shown: fewer than %d in the denominator (%s), too few for a reliable figure.", MinDenominator, strings.ToLower(firstNonEmpty(ind.Denominator, ind.Weight))))
+	}
+	return out
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}
+
+// Values computes one indicator for every area of a level within a parent
+// area (within is an area code; "" means all of England), sorted by area
+// code, each compared with England. level is lsoa11, lsoa21 (or "lsoa" for
+// the indicator's own LSOA vintage), ward, msoa21, lad, country or custom.
+// Areas that straddle the parent are included whole. An unknown id or
+// parent gives an error wrapping ErrNotFound; a level the indicator is not
+// computed at, one wrapping ErrNotAvailable.
+func (c *Catalog) Values(ctx context.Context, db *warehouse.DB, id, level, within string) ([]Value, error) {
+	ind, err := c.lookup(id)
+	if err != nil {
+		return nil, err
+	}
+	if level == "lsoa" && ind.Geography != GeoLAD {
+		level = string(ind.Geography)
+	}
+	if !contains(levels, level) {
+		return nil, fmt.Errorf("%w: unknown level %q (want lsoa, %s)", ErrNotAvailable, level, strings.Join(levels, ", "))
+	}
+	if (level == LevelLSOA11 || level == LevelLSOA21) && level != string(ind.Geography) {
+		return nil, fmt.Errorf("%w: %s is computed on %s boundaries; ask for level %s", ErrNotAvailable, id, levelName(string(ind.Geography)), ind.Geography)
+	}
+	if !ind.appliesTo(level) {
+		return nil, fmt.Errorf("%w: %s is not computed for level %s (only %s)", ErrNotAvailable, id, level, strings.Join(ind.Levels, ", "))
+	}
+	ch, err := c.cacheFor(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	geo, err := ch.geography(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t, err := ch.table(ctx, ind)
+	if err != nil {
+		return nil, err
+	}
+	vintage := ind.Geography.vintage()
+	t.laTable(geo.lads[vintage], ch.code)
+	england := t.england
+	if ind.Geography != GeoLAD {
+		england.members = max(t.englishRows, geo.country[vintage])
+	}
+	eng := t.estimate(england)
+	engOK := eng.Status == StatusOK && coverage(eng.LSOAs, eng.Members) >= MinCoverage && (ind.Geography != GeoLAD || t.hasEngland)
+
+	// Membership of the areas asked for.
+	var areas map[string][]int32
+	var extra []string // English LSOAs the indicator has but area_lsoas lacks
+	switch {
+	case level == LevelCountry:
+	case ind.Geography == GeoLAD:
+		areas = map[string][]int32{}
+		for code := range t.la {
+			areas[code] = nil
+		}
+	case level == LevelLAD && within == "":
+		areas = geo.lads[vintage]
+	case within == "":
+		if areas, err = ch.membership(ctx, level, vintage); err != nil {
+			return nil, fmt.Errorf("values %s: %w", id, err)
+		}
+		if level == string(ind.Geography) {
+			// Every English LSOA the indicator has, boundary loaded or not.
+			for _, n := range t.rows {
+				if code := ch.code(n); strings.HasPrefix(code, "E01") {
+					if _, ok := areas[code]; !ok {
+						extra = append(extra, code)
+					}
+				}
+			}
+		}
+	default:
+		if _, err := ch.resolve(ctx, within, geo); err != nil {
+			return nil, err
+		}
+		if areas, err = ch.members(ctx, level, vintage, within); err != nil {
+			return nil, fmt.Errorf("values %s: %w", id, err)
+		}
+	}
+
+	names, err := ch.names(ctx, level, geo)
+	if err != nil {
+		return nil, err
+	}
+	var out []Value
+	add := func(code string, g agg) {
+		v := Value{Area: Area{Code: code, Name: names[code], Level: level}, Estimate: t.estimate(g)}
+		v.Significance = SigNotCompared
+		if engOK && v.Status == StatusOK && level != LevelCountry && ind.Rule != RuleSum {
+			v.Significance = Compare(v.CI95, eng.Value)
+		}
+		v.Judgement = Judge(v.Significance, ind.Polarity)
+		v.RAG = Colour(v.Judgement, ind.Polarity)
+		if v.Status == StatusOK {
+			switch level {
+			case LevelLSOA11, LevelLSOA21:
+				v.Decile, v.Quintile = t.decile(v.Value)
+			case LevelLAD:
+				v.Rank, v.RankOf = t.rank(v.Value)
+			}
+		}
+		out = append(out, v)
+	}
+	switch {
+	case level == LevelCountry:
+		if ind.Geography == GeoLAD && !t.hasEngland {
+			return nil, fmt.Errorf("%w: %s has no England figure", ErrNotAvailable, id)
+		}
+		add(EnglandCode, england)
+	case ind.Geography == GeoLAD:
+		for code := range areas {
+			g := t.la[code]
+			g.members = 1
+			add(code, g)
+		}
+	default:
+		for code, m := range areas {
+			add(code, t.sum(m))
+		}
+		for _, code := range extra {
+			add(code, t.sum(ch.intern([]string{code})))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Area.Code < out[j].Area.Code })
+	return out, nil
+}
+
+// members reads the LSOAs of the areas of a level, within a parent area
+// when within is not "" (areas straddling it are included whole).
+func (ch *cache) members(ctx context.Context, level string, vintage int, within string) (map[string][]int32, error) {
+	var codes, lsoas []string
+	err := scanEach(ctx, ch.db, `
+		SELECT al.area_code, al.lsoa_code FROM area_lsoas al
+		WHERE al.area_level = $level AND al.lsoa_vintage = $vintage
+		  AND ($within = '' OR al.area_code IN (
+			SELECT x.area_code FROM area_lsoas p JOIN area_lsoas x ON x.lsoa_code = p.lsoa_code AND x.lsoa_vintage = p.lsoa_vintage
+			WHERE p.area_code = $within AND p.lsoa_vintage = $vintage AND x.area_level = $level))`,
+		func(rows *sql.Rows) error {
+			var a, l string
+			err := rows.Scan(&a, &l)
+			codes, lsoas = append(codes, a), append(lsoas, l)
+			return err
+		}, sql.Named("level", level), sql.Named("vintage", vintage), sql.Named("within", within))
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]int32{}
+	for i, n := range ch.intern(lsoas) {
+		out[codes[i]] = append(out[codes[i]], n)
+	}
+	return out, nil
+}
+
+// membership is members for all of England, cached per version (the map
+// is shared and must not be changed).
+func (ch *cache) membership(ctx context.Context, level string, vintage int) (map[string][]int32, error) {
+	key := fmt.Sprintf("%s/%d", level, vintage)
+	ch.mu.Lock()
+	if ch.memberSets == nil {
+		ch.memberSets = map[string]*lazy[map[string][]int32]{}
+	}
+	l, ok := ch.memberSets[key]
+	if !ok {
+		l = &lazy[map[string][]int32]{}
+		ch.memberSets[key] = l
+	}
+	ch.mu.Unlock()
+	return l.get(ctx, func(ctx context.Context) (map[string][]int32, error) { return ch.members(ctx, level, vintage, "") })
+}
+
+// names returns the names of a level's areas (cached per version; the
+// map is shared and must not be changed).
+func (ch *cache) names(ctx context.Context, level string, geo *geography) (map[string]string, error) {
+	switch level {
+	case LevelLAD:
+		return geo.ladNames, nil
+	case LevelCountry:
+		return map[string]string{EnglandCode: "England"}, nil
+	}
+	ch.mu.Lock()
+	if ch.nameSets == nil {
+		ch.nameSets = map[string]*lazy[map[string]string]{}
+	}
+	l, ok := ch.nameSets[level]
+	if !ok {
+		l = &lazy[map[string]string]{}
+		ch.nameSets[level] = l
+	}
+	ch.mu.Unlock()
+	m, err := l.get(ctx, func(ctx context.Context) (map[string]string, error) {
+		m := map[string]string{}
+		q := `SELECT code, name FROM areas WHERE level = $level AND name IS NOT NULL`
+		switch level {
+		case LevelWard:
+			q = `SELECT code, arg_min(name, pri) FROM (
+				SELECT code, name, 0 AS pri FROM areas WHERE level = $level AND name IS NOT NULL
+				UNION ALL SELECT ward_code, ward_name, 1 FROM lookup_lsoa_ward_lad WHERE ward_name IS NOT NULL AND $level = 'ward') GROUP BY code`
+		case LevelLSOA11, LevelLSOA21:
+			q = `SELECT code, arg_min(name, pri) FROM (
+				SELECT code, name, 0 AS pri FROM areas WHERE level = $level AND name IS NOT NULL
+				UNION ALL SELECT lsoa_code, lsoa_name, 1 FROM lookup_lsoa_ward_lad
+				WHERE lsoa_name IS NOT NULL AND lsoa_vintage = CASE $level WHEN 'lsoa11' THEN 2011 ELSE 2021 END) GROUP BY code`
+		}
+		err := scanEach(ctx, ch.db, q, func(rows *sql.Rows) error {
+			var code, name string
+			err := rows.Scan(&code, &name)
+			m[code] = name
+			return err
+		}, sql.Named("level", level))
+		return m, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("names of %s areas: %w", level, err)
+	}
+	return m, nil
+}
