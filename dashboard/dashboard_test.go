@@ -115,7 +115,7 @@ func TestPages(t *testing.T) {
 	}{
 		{"/", 200, []string{"Find your area", "Exampleton (synthetic)", "Synthetic"}},
 		{"/areas/E06099999", 200, []string{"<h1 class=\"heading-xl\">Exampleton (synthetic)</h1>", "Index of Multiple Deprivation 2019", "<svg", "made-up demo data", "Areas within",
-			"Key facts", "All indicators", "to England"}},
+			"Key facts", "All indicators", "England: no data"}},
 		{"/areas/E05099001", 200, []string{"Key facts", "England:"}},
 		{"/areas/E01099001", 200, []string{"Neighbourhood", "Local authority"}},
 		{"/areas/E99999999", 404, []string{"could not find an area", "E99999999"}},
@@ -133,6 +133,10 @@ func TestPages(t *testing.T) {
 			if !strings.Contains(body, w) {
 				t.Errorf("%s: body lacks %q", tt.path, w)
 			}
+		}
+		// The demo authority is never compared with itself as "England".
+		if strings.Contains(body, "the same as the England average") {
+			t.Errorf("%s: compares the demo area with itself as England", tt.path)
 		}
 		if strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") {
 			checkPagePolicy(t, tt.path, res, body)

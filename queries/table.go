@@ -168,7 +168,7 @@ func (c *cache) loadTable(ctx context.Context, db *warehouse.DB, ind *Indicator)
 			return nil, &FileError{File: ind.File, Line: ind.bodyLine, Err: fmt.Errorf("the SQL returned %s %s twice; it must return one row per area", keyName(ind), r.code)}
 		}
 		seen[k] = true
-		english := strings.HasPrefix(r.code, "E01")
+		english := isEnglishLSOA(r.code)
 		if english {
 			t.englishRows++
 		}
@@ -257,4 +257,12 @@ func (t *table) rank(v float64) (rank, of int) {
 	// laVals is descending: count values > v.
 	k := sort.Search(len(t.laVals), func(i int) bool { return t.laVals[i] <= v })
 	return k + 1, len(t.laVals)
+}
+
+// isEnglishLSOA reports whether code is an LSOA in England's comparator. The
+// synthetic demo's LSOAs (E01099xxx, a range `commonground demo` reserves and
+// ONS does not use) are never part of England, so a demo-only warehouse has
+// no England figure rather than a misleading one.
+func isEnglishLSOA(code string) bool {
+	return strings.HasPrefix(code, "E01") && !strings.HasPrefix(code, "E01099")
 }
