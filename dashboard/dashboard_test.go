@@ -1,9 +1,13 @@
 package dashboard_test
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -228,4 +232,60 @@ func TestStaticFilesAreHashedAndCached(t *testing.T) {
 	if r2.StatusCode != http.StatusNotModified {
 		t.Errorf("conditional static: %d", r2.StatusCode)
 	}
+}
+
+func TestCustomAreaUpload(t *testing.T) {
+	var gotName, gotBody string
+	add := func(_ context.Context, name string, r io.Reader, file string) (string, error) {
+		b, _ := io.ReadAll(r)
+		if strings.Contains(string(b), "bad") {
+			return "", fmt.Errorf("%w: the area is empty", dashboard.ErrBadUpload)
+		}
+		gotName, gotBody = name, string(b)
+		return "XABC123", nil
+	}
+	h, err := dashboard.New(dashboard.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), AddCustomArea: add}, demoDB(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	post := func(name, content string) (*http.Response, string) {
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		mw.WriteField("name", name)
+		fw, _ := mw.CreateFormFile("file", "area.geojson")
+		io.WriteString(fw, content)
+		mw.Close()
+		c := srv.Client()
+		c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		res, err := c.Post(srv.URL+"/areas", mw.FormDataContentType(), &buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res, string(b)
+	}
+	res, _ := post("Old Trafford Big Local", `{"type":"Polygon"}`)
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/areas/XABC123" || gotName != "Old Trafford Big Local" || gotBody != `{"type":"Polygon"}` {
+		t.Errorf("upload: %d %s name %q", res.StatusCode, res.Header.Get("Location"), gotName)
+	}
+	res, body := post("X", "bad")
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "the area is empty") || !strings.Contains(body, "There is a problem") {
+		t.Errorf("bad upload: %d", res.StatusCode)
+	}
+	res, body = post("", "{}")
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "Give the area a name") {
+		t.Errorf("no name: %d", res.StatusCode)
+	}
+	res, body = post("Big", strings.Repeat("x", dashboard.MaxUploadBytes+1))
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "too large") {
+		t.Errorf("oversized: %d %.200s", res.StatusCode, body)
+	}
+	r2, body := get(t, srv, "/areas/new")
+	if r2.StatusCode != 200 || !strings.Contains(body, `enctype="multipart/form-data"`) {
+		t.Errorf("form: %d", r2.StatusCode)
+	}
+	checkPagePolicy(t, "/areas/new", r2, body)
 }

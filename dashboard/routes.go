@@ -7,6 +7,8 @@ func (s *Server) routes() {
 	e := s.echo
 	e.GET("/", s.home)
 	e.GET("/search", s.search)
+	e.GET("/areas/new", s.newArea)
+	e.POST("/areas", s.createArea)
 	e.GET("/areas/:code", s.area)
 	e.GET("/sources", s.sources)
 	e.GET("/sources/:id/rejects", s.rejects)

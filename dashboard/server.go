@@ -23,6 +23,9 @@ type Config struct {
 	BaseURL string
 	Logger  *slog.Logger
 	Version string
+	// AddCustomArea, when set, lets people upload their own area at
+	// /areas/new; nil turns uploads off.
+	AddCustomArea AddCustomArea
 	// BasemapURL is an optional MapLibre style URL drawn under the map
 	// explorer's layers. Empty (the default) means no basemap: a plain
 	// background with area outlines, and no request leaves the server.

@@ -3,12 +3,17 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"commonground/dashboard"
+	"commonground/queries"
+	"commonground/warehouse"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -204,5 +209,49 @@ func TestThousands(t *testing.T) {
 		if got := thousands(n); got != want {
 			t.Errorf("thousands(%d) = %s", n, got)
 		}
+	}
+}
+
+// The dashboard upload, wired as serve wires it: the demo authority's own
+// boundary becomes a custom area made of all its 60 LSOAs.
+func TestCustomAreaUploadWiring(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "demo.duckdb")
+	if code, out, errb := runCLI(t, "demo", "--db", db, "--dir", filepath.Join(dir, "files")); code != 0 {
+		t.Fatalf("demo: %s %s", out, errb)
+	}
+	w, err := warehouse.Open(t.Context(), db, warehouse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	cat, err := queries.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	add := customAreaAdder(w, cat)
+	f, err := os.Open(filepath.Join(dir, "files", "boundaries", "lad.geojson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	code, err := add(t.Context(), "Whole of Exampleton", f, "lad.geojson")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	var name string
+	if err := w.SQL().QueryRow(`SELECT count(*) FILTER (WHERE lsoa_vintage = 2011), any_value(a.name) FROM area_members m JOIN areas a ON a.code = m.area_code AND a.level = 'custom' WHERE m.area_code = ?`, code).Scan(&n, &name); err != nil {
+		t.Fatal(err)
+	}
+	if n != 60 || name != "Whole of Exampleton" {
+		t.Fatalf("custom area %s: %d LSOAs 2011, name %q", code, n, name)
+	}
+	res, err := cat.ForArea(t.Context(), w, code)
+	if err != nil || len(res) == 0 {
+		t.Fatalf("indicators for the custom area: %v (%d)", err, len(res))
+	}
+	if _, err := add(t.Context(), "Nowhere", strings.NewReader(`{"type":"Point","coordinates":[0,51]}`), "p.geojson"); !errors.Is(err, dashboard.ErrBadUpload) {
+		t.Fatalf("a point should be a bad upload, got %v", err)
 	}
 }

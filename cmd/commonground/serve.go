@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"time"
 
 	"commonground/dashboard"
+	"commonground/ingest/custom"
 	"commonground/queries"
 	"commonground/warehouse"
 )
@@ -38,7 +40,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := cat.Validate(ctx, w); err != nil {
 		return fmt.Errorf("indicator files: %w", err)
 	}
-	h, err := dashboard.New(dashboard.Config{Logger: e.log, Version: version}, w, cat)
+	h, err := dashboard.New(dashboard.Config{Logger: e.log, Version: version, AddCustomArea: customAreaAdder(w, cat)}, w, cat)
 	if err != nil {
 		return err
 	}
@@ -63,4 +65,24 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	return nil
+}
+
+// customAreaAdder stores uploaded custom areas for the dashboard: the
+// dashboard must not import ingest, so the command wires it in.
+func customAreaAdder(w *warehouse.DB, cat *queries.Catalog) dashboard.AddCustomArea {
+	return func(ctx context.Context, name string, r io.Reader, file string) (string, error) {
+		f, err := custom.Read(r, file)
+		if err != nil {
+			return "", fmt.Errorf("%w: %v", dashboard.ErrBadUpload, err)
+		}
+		a, err := custom.Add(ctx, w, custom.Spec{Name: name, Geometry: f.Union()})
+		if errors.Is(err, custom.ErrInvalid) || errors.Is(err, custom.ErrNoLSOAs) {
+			return "", fmt.Errorf("%w: %v", dashboard.ErrBadUpload, err)
+		}
+		if err != nil {
+			return "", err
+		}
+		cat.Reset() // the area's make-up is new: recompute indicator caches
+		return a.Code, nil
+	}
 }
