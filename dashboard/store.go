@@ -60,6 +60,9 @@ func (s *Server) findArea(ctx context.Context, code string) (Area, error) {
 type AreaRef struct {
 	Code, Name, Level string
 	Population        int64
+	// Share is the share of a custom area's population this LSOA carries
+	// (0 when not a custom area's member).
+	Share float64
 }
 
 // children lists the areas directly below a: wards and LSOAs of a local
@@ -69,7 +72,11 @@ func (s *Server) children(ctx context.Context, a Area) ([]AreaRef, error) {
 	switch a.Level {
 	case "lad":
 		q = `SELECT code, name, level, population FROM areas WHERE lad_code = ? AND level = 'ward' ORDER BY name`
-	case "ward", "msoa21", "custom":
+	case "custom":
+		q = `SELECT a.code, a.name, a.level, m.population, coalesce(m.population_share, 0) FROM area_members m
+		     JOIN areas a ON a.code = m.lsoa_code AND a.vintage = m.lsoa_vintage AND a.level IN ('lsoa11', 'lsoa21')
+		     WHERE m.area_code = ? AND m.area_level = 'custom' ORDER BY a.level DESC, m.population_share DESC, a.name`
+	case "ward", "msoa21":
 		q = `SELECT a.code, a.name, a.level, a.population FROM area_lsoas m JOIN areas a ON a.code = m.lsoa_code AND a.vintage = m.lsoa_vintage
 		     AND a.level IN ('lsoa11', 'lsoa21') WHERE m.area_code = ? AND m.area_level = '` + a.Level + `' ORDER BY a.level DESC, a.name`
 	default:
@@ -85,7 +92,11 @@ func (s *Server) children(ctx context.Context, a Area) ([]AreaRef, error) {
 		var r AreaRef
 		var name sql.NullString
 		var pop sql.NullInt64
-		if err := rows.Scan(&r.Code, &name, &r.Level, &pop); err != nil {
+		dest := []any{&r.Code, &name, &r.Level, &pop}
+		if a.Level == "custom" {
+			dest = append(dest, &r.Share)
+		}
+		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
 		r.Name, r.Population = name.String, pop.Int64

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"os"
+	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -250,6 +251,18 @@ func TestCustomAreaUploadWiring(t *testing.T) {
 	res, err := cat.ForArea(t.Context(), w, code)
 	if err != nil || len(res) == 0 {
 		t.Fatalf("indicators for the custom area: %v (%d)", err, len(res))
+	}
+	// Its profile lists the LSOAs with their share of the residents.
+	h, err := dashboard.New(dashboard.Config{}, w, cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/areas/"+code, nil))
+	page := rec.Body.String()
+	if rec.Code != 200 || !strings.Contains(page, "Neighbourhoods that make up Whole of Exampleton") || strings.Count(page, "Exampleton 0") < 60 ||
+		!strings.Contains(page, "Share of residents") {
+		t.Fatalf("custom area profile: %d", rec.Code)
 	}
 	if _, err := add(t.Context(), "Nowhere", strings.NewReader(`{"type":"Point","coordinates":[0,51]}`), "p.geojson"); !errors.Is(err, dashboard.ErrBadUpload) {
 		t.Fatalf("a point should be a bad upload, got %v", err)
