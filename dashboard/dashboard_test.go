@@ -289,3 +289,21 @@ func TestCustomAreaUpload(t *testing.T) {
 	}
 	checkPagePolicy(t, "/areas/new", r2, body)
 }
+
+func TestBriefingPack(t *testing.T) {
+	srv := newServer(t)
+	res, body := get(t, srv, "/areas/E06099999/briefing")
+	if res.StatusCode != 200 {
+		t.Fatalf("briefing: %d", res.StatusCode)
+	}
+	for _, w := range []string{"Briefing", "Exampleton (synthetic)", "Key facts", "<svg", "Caveats", "Sources and licences",
+		"Open Government Licence", "Permalink:", "/areas/E06099999/briefing", "made-up demo data"} {
+		if !strings.Contains(body, w) {
+			t.Errorf("briefing lacks %q", w)
+		}
+	}
+	checkPagePolicy(t, "/areas/E06099999/briefing", res, body)
+	if res, _ := get(t, srv, "/areas/NOPE/briefing"); res.StatusCode != 404 {
+		t.Errorf("unknown briefing: %d", res.StatusCode)
+	}
+}

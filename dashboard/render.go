@@ -71,7 +71,7 @@ func loadViews(st *staticFiles) (*views, error) {
 		}
 		v.pages[strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")] = t
 	}
-	for _, required := range []string{"home", "area", "area_new", "sources", "rejects", "search", "error"} {
+	for _, required := range []string{"home", "area", "area_new", "briefing", "sources", "rejects", "search", "error"} {
 		if v.pages[required] == nil {
 			return nil, fmt.Errorf("templates: missing %s.html", required)
 		}

@@ -10,6 +10,7 @@ func (s *Server) routes() {
 	e.GET("/areas/new", s.newArea)
 	e.POST("/areas", s.createArea)
 	e.GET("/areas/:code", s.area)
+	e.GET("/areas/:code/briefing", s.briefing)
 	e.GET("/sources", s.sources)
 	e.GET("/sources/:id/rejects", s.rejects)
 	e.GET("/static/:hash/*", s.static.handler)

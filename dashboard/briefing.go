@@ -1,0 +1,180 @@
+package dashboard
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"commonground/queries"
+)
+
+// Question is a suggested question for commissioners, drawn from one of the
+// area's biggest differences from England.
+type Question struct {
+	Text, Because string
+}
+
+// Attribution is a dataset behind the briefing and what its licence asks.
+type Attribution struct {
+	Title, Publisher, Licence, Attribution string
+}
+
+func (s *Server) briefing(c echo.Context) error {
+	a, err := s.loadArea(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	dep, err := s.deprivationProfile(ctx, a)
+	if err != nil {
+		return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
+	}
+	m, err := s.areaMap(ctx, a)
+	if err != nil {
+		return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
+	}
+	var results []queries.Result
+	if s.cat != nil {
+		results, err = s.cat.ForArea(ctx, s.db, a.Code)
+		if err != nil {
+			s.log.Error("indicators failed", "area", a.Code, "err", err)
+		}
+	}
+	head, _, _ := s.indicatorRows(ctx, a.Code)
+	if len(head) > 8 {
+		head = head[:8]
+	}
+	members := 0
+	s.db.SQL().QueryRowContext(ctx, `SELECT count(*) FROM area_lsoas WHERE area_code = ? AND area_level = ?
+		AND lsoa_vintage = (SELECT max(lsoa_vintage) FROM area_lsoas WHERE area_code = ? AND area_level = ?)`, a.Code, a.Level, a.Code, a.Level).Scan(&members)
+	attrib, err := s.attributions(ctx, results)
+	if err != nil {
+		return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
+	}
+	base := s.cfg.BaseURL
+	if base == "" {
+		base = c.Scheme() + "://" + c.Request().Host
+	}
+	return c.Render(http.StatusOK, "briefing", page{Title: "Briefing: " + a.Name, Synthetic: a.Synthetic,
+		Description: "A printable briefing on " + a.Name + " for meetings with commissioners.",
+		Data: map[string]any{"Area": a, "Facts": head, "Deprivation": dep, "Map": m, "Members": members,
+			"Questions": questions(a, results), "Caveats": caveats(results, head), "Sources": attrib, "Attributions": uniqueAttributions(attrib),
+			"Date": time.Now().Format("2 January 2006"), "Permalink": base + "/areas/" + a.Code + "/briefing"}})
+}
+
+// questions turns the largest significant differences from England in the
+// wrong direction into questions a resident can ask.
+func questions(a Area, rs []queries.Result) []Question {
+	type cand struct {
+		r   queries.Result
+		gap float64
+	}
+	var cs []cand
+	for _, r := range rs {
+		if r.Status != queries.StatusOK || r.England == nil || r.England.Value == 0 {
+			continue
+		}
+		gap := math.Abs(r.Value-r.England.Value) / math.Abs(r.England.Value)
+		worse := r.England.Judgement == queries.JudgeWorse
+		// Without an interval (a share of whole neighbourhoods, say) only a
+		// large gap in the worse direction counts.
+		if r.England.Judgement == queries.JudgeNotCompared && gap >= 0.25 {
+			worse = (r.Indicator.Polarity == queries.HigherIsWorse && r.Value > r.England.Value) ||
+				(r.Indicator.Polarity == queries.HigherIsBetter && r.Value < r.England.Value)
+		}
+		if worse {
+			cs = append(cs, cand{r, gap})
+		}
+	}
+	sort.Slice(cs, func(i, j int) bool { return cs[i].gap > cs[j].gap })
+	var qs []Question
+	seen := map[string]bool{}
+	for _, c := range cs {
+		if seen[c.r.Indicator.ID[:min(7, len(c.r.Indicator.ID))]] && len(cs) > 3 {
+			continue // one question per theme (imd2019, imd2025, …) where we can
+		}
+		seen[c.r.Indicator.ID[:min(7, len(c.r.Indicator.ID))]] = true
+		here := queries.FormatValue(c.r.Indicator.Unit, c.r.Value)
+		eng := queries.FormatValue(c.r.Indicator.Unit, c.r.England.Value)
+		qs = append(qs, Question{
+			Text:    fmt.Sprintf("%s: %s here against %s across England. What is being done about this in %s, by whom, and how will we know it is working?", c.r.Indicator.Title, here, eng, a.Name),
+			Because: c.r.Sentence,
+		})
+		if len(qs) == 3 {
+			break
+		}
+	}
+	return qs
+}
+
+func caveats(rs []queries.Result, shown []IndicatorRow) []string {
+	ids := map[string]bool{}
+	for _, r := range shown {
+		ids[r.ID] = true
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range rs {
+		if !ids[r.Indicator.ID] {
+			continue
+		}
+		for _, c := range append(append([]string{}, r.Caveats...), r.Indicator.Caveats...) {
+			if !seen[c] && len(out) < 4 {
+				seen[c] = true
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+func (s *Server) attributions(ctx context.Context, rs []queries.Result) ([]Attribution, error) {
+	used := map[string]bool{}
+	for _, r := range rs {
+		if r.Status != queries.StatusOK {
+			continue
+		}
+		for _, p := range r.Provenance {
+			used[p.Dataset] = true
+		}
+	}
+	for _, d := range []string{"boundaries-lsoa11", "boundaries-lsoa21", "imd2019", "imd2025"} {
+		used[d] = true
+	}
+	rows, err := s.db.SQL().QueryContext(ctx, `SELECT d.id, d.title, coalesce(d.publisher, ''), coalesce(d.licence, ''), coalesce(d.attribution, '')
+		FROM datasets d WHERE EXISTS (SELECT 1 FROM ingest_runs r WHERE r.dataset = d.id AND r.status = 'ok') ORDER BY d.title`)
+	if err != nil {
+		return nil, fmt.Errorf("attributions: %w", err)
+	}
+	defer rows.Close()
+	var out []Attribution
+	for rows.Next() {
+		var id string
+		var a Attribution
+		if err := rows.Scan(&id, &a.Title, &a.Publisher, &a.Licence, &a.Attribution); err != nil {
+			return nil, err
+		}
+		if used[id] {
+			out = append(out, a)
+		}
+	}
+	return out, rows.Err()
+}
+
+// uniqueAttributions lists each required attribution text once.
+func uniqueAttributions(as []Attribution) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, a := range as {
+		if a.Attribution != "" && !seen[a.Attribution] {
+			seen[a.Attribution] = true
+			out = append(out, a.Attribution)
+		}
+	}
+	return out
+}
