@@ -24,7 +24,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path"
 	"sort"
 	"strings"
 	"sync"
@@ -216,5 +215,3 @@ func levelName(level string) string {
 	}
 	return level
 }
-
-func baseName(p string) string { return path.Base(p) }
