@@ -52,7 +52,9 @@ func loadViews(st *staticFiles) (*views, error) {
 		// the CSP forbids inline styles.
 		"pct": func(f float64) int { return int(math.Round(math.Max(0, math.Min(1, f)) * 100)) },
 	}
-	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
+	// Partials (templates/partials/*.html) are shared by every page: each
+	// defines a block a page can include with {{template "name" .}}.
+	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
 	}

@@ -18,4 +18,32 @@ cg ingest --db "$DB" population-sape "$D/population/pop_table_SAPE20DT1_mid2017_
 cg ingest --db "$DB" population-census2021 "$D/population/census2021/census21_pop_lsoa21_age6_derived.csv.gz"
 cg ingest --db "$DB" imd2019 "$D/deprivation/iod2019/File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv.gz" "$D/deprivation/iod2019/File_2_-_IoD2019_Domains_of_Deprivation.csv.gz" "$D/deprivation/iod2019/File_6_-_IoD2019_Population_Denominators.csv.gz"
 cg ingest --db "$DB" imd2025 "$D/deprivation/iod2025_derived/imd2025_england_lsoa21.csv"
+# Public services: national lists, then the Greater Manchester and Trafford
+# ones (a service listed twice is counted once, by its publisher's code).
+S="$D/services"; G="$S/greater_manchester"
+cg ingest --db "$DB" gp-practices "$S/epraccur.csv"
+cg ingest --db "$DB" trafford-gp-practices "$G/trafford_general_practices.geojson"
+cg ingest --db "$DB" pharmacies "$S/edispensary.csv"
+cg ingest --db "$DB" gm-pharmacies "$G/gm_pharmacies.geojson"
+cg ingest --db "$DB" schools "$S/gias/gias_open_schools_england_20250524_derived.csv"
+cg ingest --db "$DB" trafford-schools "$G/trafford_schools_and_colleges.geojson"
+cg ingest --db "$DB" gm-libraries "$G/gm_libraries.geojson"
+cg ingest --db "$DB" gm-food-banks "$G/gm_food_banks.geojson"
+cg ingest --db "$DB" gm-dentists "$G/gm_dentists.csv"
+cg ingest --db "$DB" gm-jobcentres "$G/gm_jobcentreplus.csv"
+cg ingest --db "$DB" gm-post-offices "$G/gm_post_offices.geojson"
+cg ingest --db "$DB" trafford-childrens-centres "$G/trafford_childrens_centres.csv"
+cg ingest --db "$DB" trafford-allotments "$G/trafford_allotments.geojson"
+cg ingest --db "$DB" trafford-places-of-worship "$G/trafford_places_of_worship_RAW.geojson"
+cg ingest --db "$DB" trafford-sports-facilities "$G/sports_facilities.csv"
+cg ingest --db "$DB" trafford-charities "$G/charities_operating_in_trafford.csv"
+# Council spending (each council's own format) and 360Giving grants.
+P="$D/spending"
+cg ingest --db "$DB" spending "$P"/leeds/*.csv
+cg ingest --db "$DB" spending "$P"/manchester/*.csv
+cg ingest --db "$DB" spending "$P/trafford/trafford-supplier-spend-2024-25.zip" "$P/trafford/government_procurement_card_transactions_2024-25.csv"
+cg ingest --db "$DB" spending --council E08000022 "$P/north_tyneside/northtyneside_spending_odileeds_clean_2022-07_p.csv"
+cg ingest --db "$DB" grants "$P/360giving/trafford_council_voluntary_sector_grants.csv"
+# Trafford's localities, as residents' own areas.
+cg areas add --db "$DB" --each "$D/boundaries/custom_areas/trafford_localities_2023_generalised.geojson" || true
 cg sources --db "$DB"

@@ -71,24 +71,22 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		opts.Logger = slog.Default()
 	}
 	dsn := ""
-	var params []string
+	// Extensions settings go in the DSN, not SET, so that connections opened
+	// after the console locks the configuration still initialise.
+	params := []string{"autoinstall_known_extensions=false", "autoload_known_extensions=false"}
 	if opts.Threads > 0 {
 		params = append(params, fmt.Sprintf("threads=%d", opts.Threads))
 	}
 	if opts.MemoryLimit != "" {
 		params = append(params, "memory_limit="+opts.MemoryLimit)
 	}
-	if len(params) > 0 {
-		dsn = "?" + strings.Join(params, "&")
-	}
+	dsn = "?" + strings.Join(params, "&")
 	attach := "ATTACH IF NOT EXISTS " + QuoteString(abs) + " AS store"
 	if opts.ReadOnly {
 		attach += " (READ_ONLY)"
 	}
 	connector, err := duckdb.NewConnector(dsn, func(ex driver.ExecerContext) error {
 		stmts := []string{
-			"SET autoinstall_known_extensions = false",
-			"SET autoload_known_extensions = false",
 			attach,
 			"USE store",
 		}
