@@ -11,6 +11,7 @@ import (
 	"database/sql"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -20,6 +21,8 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"commonground/queries"
 )
 
 // mapIndicator is a value per area that the map can shade. Until the
@@ -45,9 +48,18 @@ type mapIndicator struct {
 	// is zoomed out too far for this one's areas (deciles of
 	// neighbourhoods become the share of neighbourhoods in decile 1).
 	Overview string `json:"overview,omitempty"`
-	// query returns (code, value) for a level ($1).
+	// Group is the heading the indicator is listed under in the picker.
+	Group string `json:"group"`
+	// Polarity is the indicator's ("higher is worse", ...), for the legend.
+	Polarity string `json:"polarity,omitempty"`
+	// query returns (code, value) for a level ($1); empty for indicators
+	// of the queries catalogue, whose values come from Catalog.Values.
 	query string
 }
+
+// fromCatalog reports whether the indicator's values come from the
+// indicators engine (queries.Catalog) rather than the map's own SQL.
+func (ind mapIndicator) fromCatalog() bool { return ind.query == "" }
 
 // shareInDecile1 is the share of an area's neighbourhoods (LSOAs) in the
 // most deprived 10% in England, for one edition.
@@ -58,20 +70,20 @@ func shareInDecile1(edition int) string {
 }
 
 var mapIndicators = []mapIndicator{
-	{ID: "imd2019_decile", Title: "Index of Multiple Deprivation 2019, decile", Short: "IMD 2019 decile", Kind: "decile",
+	{ID: "imd2019_decile", Title: "Index of Multiple Deprivation 2019, decile", Short: "IMD 2019 decile", Kind: "decile", Group: "Deprivation: IMD 2019",
 		Levels: []string{"lsoa11"}, Dataset: "imd2019", Overview: "imd2019_decile1_share",
 		Describe: "Each neighbourhood (LSOA 2011) is shaded by its Index of Multiple Deprivation 2019 decile: decile 1, the darkest, is the most deprived 10% of neighbourhoods in England; decile 10, the lightest, the least deprived 10%.",
 		query:    `SELECT lsoa_code AS code, imd_decile AS value FROM imd WHERE edition = 2019 AND lsoa_vintage = 2011 AND imd_decile IS NOT NULL AND $1 = 'lsoa11'`},
-	{ID: "imd2025_decile", Title: "Index of Multiple Deprivation 2025, decile", Short: "IMD 2025 decile", Kind: "decile",
+	{ID: "imd2025_decile", Title: "Index of Multiple Deprivation 2025, decile", Short: "IMD 2025 decile", Kind: "decile", Group: "Deprivation: IMD 2025",
 		Levels: []string{"lsoa21"}, Dataset: "imd2025", Overview: "imd2025_decile1_share",
 		Describe: "Each neighbourhood (LSOA 2021) is shaded by its Index of Multiple Deprivation 2025 decile: decile 1, the darkest, is the most deprived 10% of neighbourhoods in England; decile 10, the lightest, the least deprived 10%.",
 		query:    `SELECT lsoa_code AS code, imd_decile AS value FROM imd WHERE edition = 2025 AND lsoa_vintage = 2021 AND imd_decile IS NOT NULL AND $1 = 'lsoa21'`},
 	{ID: "imd2025_decile1_share", Title: "Neighbourhoods in the most deprived 10% (IMD 2025)", Short: "In the most deprived 10% (IMD 2025)", Unit: "%",
-		Kind: "continuous", Levels: []string{"ward", "msoa21", "lad", "custom"}, Dataset: "imd2025",
+		Kind: "continuous", Levels: []string{"ward", "msoa21", "lad", "custom"}, Dataset: "imd2025", Group: "Deprivation: IMD 2025",
 		Describe: "Each area is shaded by the share of its neighbourhoods (LSOA 2021) that are in the most deprived 10% in England on the Index of Multiple Deprivation 2025; darker means a larger share. Classes are quantiles of the areas shown.",
 		query:    shareInDecile1(2025)},
 	{ID: "imd2019_decile1_share", Title: "Neighbourhoods in the most deprived 10% (IMD 2019)", Short: "In the most deprived 10% (IMD 2019)", Unit: "%",
-		Kind: "continuous", Levels: []string{"ward", "lad", "custom"}, Dataset: "imd2019",
+		Kind: "continuous", Levels: []string{"ward", "lad", "custom"}, Dataset: "imd2019", Group: "Deprivation: IMD 2019",
 		Describe: "Each area is shaded by the share of its neighbourhoods (LSOA 2011) that are in the most deprived 10% in England on the Index of Multiple Deprivation 2019; darker means a larger share. Classes are quantiles of the areas shown.",
 		query:    shareInDecile1(2019)},
 }
@@ -82,13 +94,68 @@ func init() {
 	}
 }
 
-func findIndicator(id string) (mapIndicator, bool) {
+// findIndicator looks an indicator up among the map's own and then the
+// indicators engine's.
+func (s *Server) findIndicator(id string) (mapIndicator, bool) {
 	for _, ind := range mapIndicators {
 		if ind.ID == id {
 			return ind, true
 		}
 	}
-	return mapIndicator{}, false
+	if s.cat == nil {
+		return mapIndicator{}, false
+	}
+	ind, err := s.cat.Indicator(id)
+	if err != nil {
+		return mapIndicator{}, false
+	}
+	return catalogIndicator(ind), true
+}
+
+// mapLevelIDs are the levels the map can shade, finest first.
+var mapLevelIDs = []string{"lsoa11", "lsoa21", "ward", "msoa21", "lad", "custom"}
+
+// catalogIndicator describes an indicator of the queries catalogue for the
+// map: at its own LSOA vintage and every level above it that it applies to
+// (or local authorities only, for authority-level measures).
+func catalogIndicator(ind queries.Indicator) mapIndicator {
+	mi := mapIndicator{ID: ind.ID, Title: ind.Title, Short: ind.Title, Unit: string(ind.Unit), Kind: "continuous",
+		Group: indicatorGroup(ind), Polarity: string(ind.Polarity), Describe: ind.Definition}
+	if len(ind.Sources) > 0 {
+		mi.Dataset = ind.Sources[0].Dataset
+	}
+	for _, l := range mapLevelIDs {
+		geo := string(ind.Geography)
+		switch {
+		case geo == "lad" && l != "lad":
+			continue
+		case strings.HasPrefix(l, "lsoa") && l != geo:
+			continue
+		case len(ind.Levels) > 0 && !slices.Contains(ind.Levels, l):
+			continue
+		}
+		mi.Levels = append(mi.Levels, l)
+	}
+	mi.Values = "/api/map/values?level={level}&indicator=" + ind.ID
+	return mi
+}
+
+// indicatorGroup is the picker heading for a catalogue indicator.
+func indicatorGroup(ind queries.Indicator) string {
+	id := ind.ID
+	switch {
+	case strings.HasPrefix(id, "imd2019_"):
+		return "Deprivation: IMD 2019"
+	case strings.HasPrefix(id, "imd2025_"):
+		return "Deprivation: IMD 2025"
+	case strings.HasPrefix(id, "population"):
+		return "Population"
+	case strings.HasPrefix(id, "distance_"), strings.HasSuffix(id, "_per_10k"):
+		return "Services"
+	case strings.Contains(id, "spending"), strings.Contains(id, "grants"):
+		return "Money"
+	}
+	return "Other"
 }
 
 // mapLevel is an area layer the map can show.
@@ -227,6 +294,9 @@ func (s *Server) readMapCatalogue(ctx context.Context) (mapCatalogue, error) {
 			mc.Indicators = append(mc.Indicators, ind)
 		}
 	}
+	if err := s.addCatalogIndicators(ctx, &mc); err != nil {
+		return mc, err
+	}
 	ok, err := hasTable(ctx, s.db, "services")
 	if err != nil || !ok {
 		return mc, err
@@ -254,9 +324,72 @@ func (s *Server) readMapCatalogue(ctx context.Context) (mapCatalogue, error) {
 	return mc, srows.Err()
 }
 
+// addCatalogIndicators lists the indicators engine's indicators that have
+// figures, at the levels with boundaries. An indicator counts as having
+// figures when some local authority (or, for one shown only on LSOAs, some
+// LSOA) has a value: the rows are cached by the engine, so this is cheap.
+func (s *Server) addCatalogIndicators(ctx context.Context, mc *mapCatalogue) error {
+	if s.cat == nil {
+		return nil
+	}
+	for _, qi := range s.cat.Indicators() {
+		mi := catalogIndicator(qi)
+		var at []string
+		for _, l := range mi.Levels {
+			if _, ok := mc.level(l); ok {
+				at = append(at, l)
+			}
+		}
+		if len(at) == 0 {
+			continue
+		}
+		probe := at[len(at)-1]
+		if slices.Contains(at, "lad") {
+			probe = "lad"
+		}
+		vals, err := s.cat.Values(ctx, s.db, qi.ID, probe, "")
+		if errors.Is(err, queries.ErrNotAvailable) || errors.Is(err, queries.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("map indicator %s: %w", qi.ID, err)
+		}
+		if !slices.ContainsFunc(vals, func(v queries.Value) bool { return v.Status == queries.StatusOK }) {
+			continue
+		}
+		for i := range mc.Levels {
+			if slices.Contains(at, mc.Levels[i].ID) {
+				mc.Levels[i].Indicators = append(mc.Levels[i].Indicators, mi.ID)
+			}
+		}
+		mc.Indicators = append(mc.Indicators, mi)
+	}
+	return nil
+}
+
+// catalogValues reads a catalogue indicator's values at a level, for the
+// areas that have one.
+func (s *Server) catalogValues(ctx context.Context, id, level string) ([]string, []float64, []string, error) {
+	vals, err := s.cat.Values(ctx, s.db, id, level, "")
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("map values %s at %s: %w", id, level, err)
+	}
+	codes, nums, names := make([]string, 0, len(vals)), make([]float64, 0, len(vals)), make([]string, 0, len(vals))
+	for _, v := range vals {
+		if v.Status != queries.StatusOK || math.IsNaN(v.Value) || math.IsInf(v.Value, 0) {
+			continue
+		}
+		codes, nums, names = append(codes, v.Area.Code), append(nums, v.Value), append(names, v.Area.Name)
+	}
+	return codes, nums, names, nil
+}
+
 // mapState is the view a /map URL describes.
 type mapState struct {
 	Level, Indicator string
+	// Classes is how continuous values are split: "quantile" or "jenks"
+	// (natural breaks).
+	Classes string
 	// Lat, Lon and Zoom are set together, or Bbox is (west,south,east,north).
 	Lat, Lon, Zoom float64
 	HasCenter      bool
@@ -357,6 +490,10 @@ func (s *Server) parseMapState(ctx context.Context, q url.Values, mc mapCatalogu
 	if st.Indicator == "none" {
 		st.Indicator = ""
 	}
+	st.Classes = "quantile"
+	if q.Get("classes") == "jenks" {
+		st.Classes = "jenks"
+	}
 	for _, v := range q["layers"] {
 		for _, c := range strings.Split(v, ",") {
 			c = strings.TrimPrefix(strings.TrimSpace(c), "services:")
@@ -393,6 +530,9 @@ func (st mapState) query(extra ...string) string {
 	} else {
 		q.Set("indicator", "none")
 	}
+	if st.Classes == "jenks" {
+		q.Set("classes", st.Classes)
+	}
 	if st.HasCenter {
 		q.Set("lat", strconv.FormatFloat(st.Lat, 'f', 5, 64))
 		q.Set("lon", strconv.FormatFloat(st.Lon, 'f', 5, 64))
@@ -421,9 +561,13 @@ type mapPageData struct {
 	State      mapState
 	Levels     []mapLevel
 	Indicators []mapIndicator // those for the current level
-	Indicator  *mapIndicator
-	LevelInfo  mapLevel
-	Services   []mapService
+	// Groups are Indicators under their picker headings.
+	Groups    []mapIndicatorGroup
+	Indicator *mapIndicator
+	// Draw is whether people may draw their own area (uploads are on).
+	Draw      bool
+	LevelInfo mapLevel
+	Services  []mapService
 	// Attrs are the data- attributes map.js reads.
 	Attrs           map[string]string
 	TableURL        string
@@ -432,6 +576,26 @@ type mapPageData struct {
 	Empty           bool
 	BasemapURL      string
 	ServicesMinZoom int
+}
+
+// mapIndicatorGroup is one <optgroup> of the indicator picker.
+type mapIndicatorGroup struct {
+	Name       string
+	Indicators []mapIndicator
+}
+
+// groupIndicators keeps the order of first appearance of each group.
+func groupIndicators(inds []mapIndicator) []mapIndicatorGroup {
+	var out []mapIndicatorGroup
+	for _, ind := range inds {
+		i := slices.IndexFunc(out, func(g mapIndicatorGroup) bool { return g.Name == ind.Group })
+		if i < 0 {
+			out = append(out, mapIndicatorGroup{Name: ind.Group})
+			i = len(out) - 1
+		}
+		out[i].Indicators = append(out[i].Indicators, ind)
+	}
+	return out
 }
 
 // mapPage serves GET /map, and ?view=table.
@@ -466,6 +630,8 @@ func (s *Server) mapPage(c echo.Context) error {
 			d.Indicator = &ind
 		}
 	}
+	d.Groups = groupIndicators(d.Indicators)
+	d.Draw = s.cfg.AddCustomArea != nil
 	svcLayer, _ := findTileLayer("services")
 	d.ServicesMinZoom = svcLayer.MinZoom
 	d.TableURL = "/map?" + st.query("view", "table")
@@ -474,13 +640,16 @@ func (s *Server) mapPage(c echo.Context) error {
 		d.JSONURL = "/api/map/values?" + url.Values{"level": {st.Level}, "indicator": {st.Indicator}}.Encode()
 	}
 	d.Attrs = map[string]string{
-		"level": st.Level, "indicator": st.Indicator, "layers": strings.Join(st.Layers, ","),
+		"level": st.Level, "indicator": st.Indicator, "classes": st.Classes, "layers": strings.Join(st.Layers, ","),
 		"area": st.Area, "area-level": st.AreaLevel, "selected": st.Selected,
 		"levels": jsonAttr(mc.Levels), "indicators": jsonAttr(mc.Indicators), "services": jsonAttr(mc.Services),
 		"services-minzoom": strconv.Itoa(svcLayer.MinZoom),
 		"version":          fmt.Sprintf("%d-%s", v.run, v.custom),
 		"limits":           jsonAttr(mapLimits),
 		"basemap":          s.cfg.BasemapURL,
+	}
+	if d.Draw {
+		d.Attrs["draw"] = "true"
 	}
 	if st.HasCenter {
 		d.Attrs["center"] = jsonAttr([3]float64{st.Lon, st.Lat, st.Zoom})
@@ -506,6 +675,9 @@ func (s *Server) mapPage(c echo.Context) error {
 
 // mapValues reads an indicator's values at a level: code -> value.
 func (s *Server) mapValues(ctx context.Context, ind mapIndicator, level string) ([]string, []float64, []string, error) {
+	if ind.fromCatalog() {
+		return s.catalogValues(ctx, ind.ID, level)
+	}
 	rows, err := s.db.SQL().QueryContext(ctx, `SELECT v.code, v.value, coalesce(a.name, '') FROM (`+ind.query+`) v
 		JOIN areas a ON a.code = v.code AND a.level = $1 ORDER BY v.code`, level)
 	if err != nil {
@@ -532,7 +704,7 @@ func (s *Server) mapValues(ctx context.Context, ind mapIndicator, level string) 
 func (s *Server) apiMapValues(c echo.Context) error {
 	ctx := c.Request().Context()
 	level, id := c.QueryParam("level"), c.QueryParam("indicator")
-	ind, ok := findIndicator(id)
+	ind, ok := s.findIndicator(id)
 	if !ok {
 		return echo.NewHTTPError(http.StatusNotFound, "There is no map indicator \""+id+"\".")
 	}
@@ -550,6 +722,13 @@ func (s *Server) apiMapValues(c echo.Context) error {
 	h.Set("Cache-Control", "public, max-age=300")
 	if etagMatch(c.Request().Header.Get("If-None-Match"), etag) {
 		return c.NoContent(http.StatusNotModified)
+	}
+	if format == "" || format == "json" {
+		// The JSON is what the map fetches: kept encoded, as 33,000 LSOAs
+		// take 100-250 ms to compute and 0.5 MB to write.
+		if b, ok := s.tiles.values.get(etag); ok {
+			return c.JSONBlob(http.StatusOK, b)
+		}
 	}
 	codes, vals, names, err := s.mapValues(ctx, ind, level)
 	if err != nil {
@@ -570,9 +749,15 @@ func (s *Server) apiMapValues(c echo.Context) error {
 	case "", "json":
 		out := make(map[string]float64, len(codes))
 		for i := range codes {
-			out[codes[i]] = vals[i]
+			// Six significant figures are plenty for shading and tooltips.
+			out[codes[i]], _ = strconv.ParseFloat(strconv.FormatFloat(vals[i], 'g', 6, 64), 64)
 		}
-		return c.JSON(http.StatusOK, out)
+		b, err := json.Marshal(out)
+		if err != nil {
+			return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
+		}
+		s.tiles.values.put(etag, b)
+		return c.JSONBlob(http.StatusOK, b)
 	}
 	return echo.NewHTTPError(http.StatusBadRequest, "format must be json or csv.")
 }
@@ -594,11 +779,9 @@ func (s *Server) mapTable(c echo.Context, mc mapCatalogue, st mapState) error {
 	if !ok {
 		return c.Render(http.StatusOK, "map_table", page{Title: "Map figures", Data: map[string]any{"State": st, "Empty": true}})
 	}
-	ind, hasInd := findIndicator(st.Indicator)
-	q := `SELECT a.code, coalesce(a.name, a.code), NULL::DOUBLE AS value FROM areas a WHERE a.level = $1`
-	if hasInd {
-		q = `SELECT a.code, coalesce(a.name, a.code), v.value FROM areas a LEFT JOIN (` + ind.query + `) v ON v.code = a.code WHERE a.level = $1`
-	}
+	ind, hasInd := s.findIndicator(st.Indicator)
+	hasInd = hasInd && slices.Contains(lvl.Indicators, ind.ID)
+	q := `SELECT a.code, coalesce(a.name, a.code) FROM areas a WHERE a.level = $1`
 	args := []any{st.Level}
 	bbox := st.Bbox
 	if st.HasCenter {
@@ -610,41 +793,68 @@ func (s *Server) mapTable(c echo.Context, mc mapCatalogue, st mapState) error {
 		q += ` AND a.maxx >= $2 AND a.minx <= $4 AND a.maxy >= $3 AND a.miny <= $5`
 		args = append(args, bbox[0], bbox[1], bbox[2], bbox[3])
 	}
-	order := "a.name, a.code"
-	if hasInd && ind.Kind == "decile" {
-		order = "value NULLS LAST, a.name"
-	} else if hasInd {
-		order = "value DESC NULLS LAST, a.name"
-	}
-	countQ := `SELECT count(*) FROM (` + q + `)`
-	q += ` ORDER BY ` + order + fmt.Sprintf(` LIMIT %d`, mapTableLimit)
-	var total int
-	if err := s.db.SQL().QueryRowContext(ctx, countQ, args...).Scan(&total); err != nil {
-		return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(fmt.Errorf("map table: %w", err))
-	}
 	rows, err := s.db.SQL().QueryContext(ctx, q, args...)
 	if err != nil {
 		return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(fmt.Errorf("map table: %w", err))
 	}
 	defer rows.Close()
-	var out []mapTableRow
+	type tableRow struct {
+		mapTableRow
+		v   float64
+		has bool
+	}
+	var all []tableRow
 	for rows.Next() {
-		var r mapTableRow
-		var v sql.NullFloat64
-		if err := rows.Scan(&r.Code, &r.Name, &v); err != nil {
+		var r tableRow
+		if err := rows.Scan(&r.Code, &r.Name); err != nil {
 			return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
 		}
-		r.Value = "no data"
-		if v.Valid {
-			r.Value = strconv.FormatFloat(v.Float64, 'f', -1, 64)
-			if ind.Unit == "%" {
-				r.Value += "%"
-			}
-		}
-		out = append(out, r)
+		all = append(all, r)
 	}
 	if err := rows.Err(); err != nil {
 		return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
+	}
+	if hasInd {
+		codes, vals, _, err := s.mapValues(ctx, ind, st.Level)
+		if err != nil {
+			return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
+		}
+		byCode := make(map[string]float64, len(codes))
+		for i, code := range codes {
+			byCode[code] = vals[i]
+		}
+		for i := range all {
+			all[i].v, all[i].has = byCode[all[i].Code]
+		}
+	}
+	// Deciles: most deprived (1) first; other figures: highest first; no
+	// figure last; then by name.
+	slices.SortFunc(all, func(a, b tableRow) int {
+		if a.has != b.has {
+			if a.has {
+				return -1
+			}
+			return 1
+		}
+		if a.has && a.v != b.v {
+			if (a.v < b.v) == (ind.Kind == "decile") {
+				return -1
+			}
+			return 1
+		}
+		if c := strings.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Code, b.Code)
+	})
+	total := len(all)
+	out := make([]mapTableRow, 0, min(total, mapTableLimit))
+	for _, r := range all[:min(total, mapTableLimit)] {
+		r.Value = "no data"
+		if r.has {
+			r.Value = formatMapValue(r.v, ind.Unit)
+		}
+		out = append(out, r.mapTableRow)
 	}
 	d := map[string]any{"State": st, "Level": lvl, "Rows": out, "Total": total, "Limit": mapTableLimit,
 		"MapURL": "/map?" + st.query(), "Filtered": st.HasBbox || st.HasCenter, "BboxText": bboxString(bbox)}
@@ -656,4 +866,19 @@ func (s *Server) mapTable(c echo.Context, mc mapCatalogue, st mapState) error {
 	s.db.SQL().QueryRowContext(ctx, `SELECT coalesce(bool_or(synthetic), false) FROM ingest_runs WHERE status = 'ok'`).Scan(&synthetic)
 	return c.Render(http.StatusOK, "map_table", page{Title: "Map figures: " + lvl.Name, Synthetic: synthetic,
 		Description: "The figures shown on the map, as a table.", Data: d})
+}
+
+// formatMapValue writes a value for the table view: as stored for deciles
+// and counts, else to at most two decimals, with its unit.
+func formatMapValue(v float64, unit string) string {
+	n := strconv.FormatFloat(math.Round(v*100)/100, 'f', -1, 64)
+	switch unit {
+	case "":
+		return n
+	case "%":
+		return n + "%"
+	case "£ per head":
+		return "£" + n + " per head"
+	}
+	return n + " " + unit
 }

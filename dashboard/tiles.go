@@ -179,6 +179,9 @@ type tileServer struct {
 	flight  map[string]*tileCall  // tiles being built, by cache key
 
 	cache *tileCache
+	// values caches /api/map/values responses (mapview.go); keys carry the
+	// data version.
+	values *tileCache
 	// maxBytes is the largest tile sent (maxTileBytes; tests lower it).
 	maxBytes int
 
@@ -205,7 +208,32 @@ type tileCall struct {
 
 func newTileServer(db *warehouse.DB, log *slog.Logger) *tileServer {
 	return &tileServer{db: db, log: log, indexes: map[string]*indexCall{}, flight: map[string]*tileCall{},
-		cache: newTileCache(tileCacheBytes), maxBytes: maxTileBytes}
+		cache: newTileCache(tileCacheBytes), values: newTileCache(valuesCacheBytes), maxBytes: maxTileBytes}
+}
+
+// valuesCacheBytes bounds the cache of encoded map values.
+const valuesCacheBytes = 32 << 20
+
+// DataChanged drops everything cached from the warehouse (tiles, layer
+// indexes, the map catalogue, map values, the indicators engine's rows):
+// called after a load that changed data (serve --refresh). Requests under
+// way finish with what they had; the next ones read afresh.
+func (s *Server) DataChanged() {
+	ts := s.tiles
+	ts.verMu.Lock()
+	ts.verAt = time.Time{}
+	ts.verMu.Unlock()
+	ts.mu.Lock()
+	clear(ts.indexes)
+	ts.mu.Unlock()
+	ts.catMu.Lock()
+	ts.catalogue = nil
+	ts.catMu.Unlock()
+	ts.cache.reset()
+	ts.values.reset()
+	if s.cat != nil {
+		s.cat.Reset()
+	}
 }
 
 // version returns the current data version, querying the warehouse at most

@@ -44,6 +44,22 @@ func (s *Server) createArea(c echo.Context) error {
 	if len(name) > 120 {
 		return fail("The name is too long: use 120 characters or fewer.")
 	}
+	// A polygon drawn on the map (/map) arrives as GeoJSON text in the
+	// "geojson" field instead of a file.
+	if drawn := c.FormValue("geojson"); drawn != "" {
+		if len(drawn) > MaxUploadBytes {
+			return fail("The drawn boundary is too large: draw it with fewer points.")
+		}
+		code, err := s.cfg.AddCustomArea(c.Request().Context(), name, strings.NewReader(drawn), "drawn.geojson")
+		if errors.Is(err, ErrBadUpload) {
+			return fail("The boundary you drew could not be used: " + strings.TrimPrefix(err.Error(), ErrBadUpload.Error()+": ") +
+				" Go back to the map and draw it again, or upload a file here.")
+		}
+		if err != nil {
+			return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
+		}
+		return c.Redirect(http.StatusSeeOther, "/areas/"+code)
+	}
 	fh, err := c.FormFile("file")
 	if err != nil {
 		var mbe *http.MaxBytesError

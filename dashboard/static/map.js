@@ -26,6 +26,7 @@
   var state = {
     level: attr("level"),
     indicator: attr("indicator"),
+    classes: attr("classes") === "jenks" ? "jenks" : "quantile",
     layers: attr("layers") ? attr("layers").split(",") : [],
     area: attr("area"),
     areaLevel: attr("area-level"),
@@ -51,6 +52,10 @@
     form: document.getElementById("map-form"),
     levelSelect: document.getElementById("map-level"),
     indicatorSelect: document.getElementById("map-indicator"),
+    classesSelect: document.getElementById("map-classes"),
+    filterBox: document.getElementById("map-indicator-filter-box"),
+    filter: document.getElementById("map-indicator-filter"),
+    filterCount: document.getElementById("map-indicator-filter-count"),
     legend: document.getElementById("map-legend"),
     selection: document.getElementById("map-selection"),
     tooltip: document.getElementById("map-tooltip"),
@@ -74,15 +79,59 @@
   // the area pages. Single-hue sequential: readable in greyscale and with
   // colour-blindness.
   var DECILES = ["#023858", "#045a8d", "#0570b0", "#3690c0", "#74a9cf", "#a6bddb", "#d0d1e6", "#e7e3f0", "#f3f0f7", "#fff7fb"];
-  // Five-class PuBu for continuous values, light (low) to dark (high).
-  var SEQUENTIAL = ["#f1eef6", "#bdc9e1", "#74a9cf", "#2b8cbe", "#045a8d"];
+  // Five-class viridis for continuous values, light (low) to dark (high):
+  // perceptually uniform, readable with every common colour-blindness
+  // and in greyscale.
+  var SEQUENTIAL = ["#fde725", "#5ec962", "#21918c", "#3b528b", "#440154"];
   var NO_DATA = "#bfc1c3";
   var TEXT = "#0b0c0c";
 
   function fmt(v, ind) {
     if (v == null || isNaN(v)) return "no data";
-    var s = Math.abs(v) >= 100 ? Math.round(v).toLocaleString("en-GB") : (Math.round(v * 10) / 10).toLocaleString("en-GB");
-    return s + (ind && ind.unit === "%" ? "%" : ind && ind.unit ? " " + ind.unit : "");
+    var a = Math.abs(v);
+    var s = a >= 100 ? Math.round(v).toLocaleString("en-GB") : a >= 1 || a === 0 ? (Math.round(v * 10) / 10).toLocaleString("en-GB") :
+      (Math.round(v * 100) / 100).toLocaleString("en-GB");
+    var u = ind ? ind.unit : "";
+    if (u === "£ per head") return "£" + s + " per head";
+    if (u === "count" || u === "rank") return s;
+    return s + (u === "%" ? "%" : u ? " " + u : "");
+  }
+
+  // jenks returns the natural-breaks (Fisher–Jenks) lower bounds of classes
+  // 2..k of sorted values: the split that minimises the variance within
+  // classes. Quadratic in n, so large sets are sampled at evenly spaced
+  // ranks first (which keeps their distribution).
+  function jenks(sorted, k) {
+    var data = sorted, max = 600;
+    if (sorted.length > max) {
+      data = [];
+      for (var s = 0; s < max; s++) data.push(sorted[Math.round(s * (sorted.length - 1) / (max - 1))]);
+    }
+    var n = data.length, i, j, m;
+    if (n <= k) return data.slice(1);
+    var lower = [], variance = [];
+    for (i = 0; i <= n; i++) {
+      lower.push(new Array(k + 1).fill(0));
+      variance.push(new Array(k + 1).fill(0));
+    }
+    for (j = 1; j <= k; j++) { lower[1][j] = 1; for (i = 2; i <= n; i++) variance[i][j] = Infinity; }
+    for (i = 2; i <= n; i++) {
+      var sum = 0, sumSq = 0, w = 0, v = 0;
+      for (m = 1; m <= i; m++) {
+        var lo = i - m + 1, x = data[lo - 1];
+        sumSq += x * x; sum += x; w++;
+        v = sumSq - (sum * sum) / w;
+        if (lo > 1) {
+          for (j = 2; j <= k; j++) {
+            if (variance[i][j] >= v + variance[lo - 1][j - 1]) { lower[i][j] = lo; variance[i][j] = v + variance[lo - 1][j - 1]; }
+          }
+        }
+      }
+      lower[i][1] = 1; variance[i][1] = v;
+    }
+    var breaks = [], end = n;
+    for (j = k; j >= 2; j--) { var start = lower[end][j]; breaks.unshift(data[start - 1]); end = start - 1; }
+    return breaks;
   }
 
   // classify returns {colours, breaks, labels, n}: breaks[i] is the lowest
@@ -98,9 +147,13 @@
       return { colours: DECILES, breaks: [2, 3, 4, 5, 6, 7, 8, 9, 10], labels: labels, n: n };
     }
     if (n === 0) return { colours: [], breaks: [], labels: [], n: 0 };
+    var k5 = SEQUENTIAL.length, breaks = [], start = 0, run = 0;
+    if (state.classes === "jenks") {
+      jenks(vals, k5).forEach(function (b) { if (b > (breaks.length ? breaks[breaks.length - 1] : vals[0])) breaks.push(b); });
+      return labelClasses(ind, vals, breaks, "jenks");
+    }
     // Quantiles. When many areas share the lowest value (often 0), that
     // value is a class of its own and the rest are split into quantiles.
-    var k5 = SEQUENTIAL.length, breaks = [], start = 0, run = 0;
     while (run < n && vals[run] === vals[0]) run++;
     if (run >= n / k5 && run < n) { breaks.push(vals[run]); start = run; }
     var rest = k5 - breaks.length;
@@ -108,7 +161,12 @@
       var b = vals[start + Math.floor((n - start) * q / rest)];
       if (b > (breaks.length ? breaks[breaks.length - 1] : vals[0])) breaks.push(b);
     }
-    // Each class is labelled with the range of its own values.
+    return labelClasses(ind, vals, breaks, "quantile");
+  }
+
+  // labelClasses labels each class with the range of its own values.
+  function labelClasses(ind, vals, breaks, method) {
+    var n = vals.length, k5 = SEQUENTIAL.length;
     var classes = breaks.length + 1, lo = [], hi = [], ci = 0;
     for (var i = 0; i < n; i++) {
       while (ci < breaks.length && vals[i] >= breaks[ci]) ci++;
@@ -118,7 +176,7 @@
     var colours = classes === 2 ? [SEQUENTIAL[1], SEQUENTIAL[4]] : classes === 3 ? [SEQUENTIAL[0], SEQUENTIAL[2], SEQUENTIAL[4]] : SEQUENTIAL.slice(k5 - classes);
     var out = [];
     for (var c = 0; c < classes; c++) out.push(lo[c] === undefined ? "" : lo[c] === hi[c] ? fmt(lo[c], ind) : fmt(lo[c], ind) + " to " + fmt(hi[c], ind));
-    return { colours: colours, breaks: breaks, labels: out, n: n };
+    return { colours: colours, breaks: breaks, labels: out, n: n, method: method };
   }
 
   function fillExpression(cls) {
@@ -285,6 +343,7 @@
     }
     hovered = null;
     selected = null;
+    drawLayersOnTop();
     join();
   }
 
@@ -367,7 +426,9 @@
       scale.appendChild(nd);
       box.appendChild(scale);
       var note = ind.kind === "decile" ? "Decile 1 is the most deprived 10% of neighbourhoods in England, decile 10 the least deprived." :
-        "Quantile classes of the " + cls.n.toLocaleString("en-GB") + " " + (out ? "local authorities" : plain(L.plural)) + " with figures.";
+        (cls.method === "jenks" ? "Natural breaks (Jenks) of the " : "Quantile classes of the ") + cls.n.toLocaleString("en-GB") + " " +
+        (out ? "local authorities" : plain(L.plural)) + " with figures; darker is higher" +
+        (ind.polarity === "higher is worse" ? " (worse)." : ind.polarity === "higher is better" ? " (better)." : ".");
       if (out) note = "Zoomed out, local authorities are shaded. Zoom in to see " + L.plural + ". " + note;
       box.appendChild(h("p", "map-legend-note", note));
     } else if (ind) {
@@ -395,7 +456,7 @@
     if (LAD && L.id !== "lad") parts.push("Local authority boundaries are drawn in black.");
     if (L.minzoom > 0) {
       parts.push(capital(L.plural) + " appear when you zoom in to a town or city (zoom " + L.minzoom + " or closer)" +
-        (ov ? "; further out, local authorities are shaded by the share of their neighbourhoods in the most deprived 10% (" + ov.title + ")." : "."));
+        (ov ? "; further out, local authorities are shaded by " + (ov.id === (indicator() || {}).id ? "the same figure." : ov.title + ".") : "."));
     }
     var shownSvc = state.layers.map(function (c) { var s = service(c); return s ? s.label : c; });
     if (shownSvc.length) parts.push("Also shown as dots: " + shownSvc.join(", ") + " (from zoom " + servicesMinZoom + ").");
@@ -410,6 +471,7 @@
     var q = new URLSearchParams();
     q.set("level", state.level);
     q.set("indicator", state.indicator || "none");
+    if (state.classes === "jenks") q.set("classes", "jenks");
     q.set("lat", c.lat.toFixed(5));
     q.set("lon", c.lng.toFixed(5));
     q.set("zoom", z.toFixed(2));
@@ -422,6 +484,7 @@
     var tq = new URLSearchParams();
     tq.set("level", state.level);
     tq.set("indicator", state.indicator || "none");
+    if (state.classes === "jenks") tq.set("classes", "jenks");
     tq.set("bbox", [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); }).join(","));
     tq.set("view", "table");
     if (ui.tableLink) ui.tableLink.href = "/map?" + tq.toString();
@@ -488,6 +551,7 @@
   }
 
   map.on("mousemove", function (e) {
+    if (draw.active) { setHover(null); if (ui.tooltip) ui.tooltip.hidden = true; return; }
     var f = featureAt(e.point);
     setHover(f);
     map.getCanvas().style.cursor = f ? "pointer" : "";
@@ -590,12 +654,13 @@
     }
   }
 
-  map.on("click", function (e) { select(featureAt(e.point)); });
+  map.on("click", function (e) { if (!draw.active) select(featureAt(e.point)); });
 
   // Keyboard: MapLibre pans with the arrow keys and zooms with + and -;
   // Enter selects what is under the centre (marked by a crosshair while
   // the map has focus), Escape clears the selection.
   map.getCanvas().addEventListener("keydown", function (e) {
+    if (draw.active) return; // the draw tool has its own keys
     if (e.key === "Enter") {
       select(featureAt(map.project(map.getCenter())));
       e.preventDefault();
@@ -615,13 +680,24 @@
     if (!ui.indicatorSelect) return;
     var L = level();
     ui.indicatorSelect.textContent = "";
+    var groups = {}, q = ui.filter ? ui.filter.value.trim().toLowerCase() : "", shownN = 0, total = 0;
     L.indicators.forEach(function (id) {
       var ind = byId(indicators, id);
       if (!ind) return;
+      total++;
+      // The filter matches every word in the title or group; the chosen
+      // figure always stays, so the select never loses its value.
+      var text = (ind.title + " " + (ind.group || "")).toLowerCase();
+      var match = !q || q.split(/\s+/).every(function (w) { return text.indexOf(w) >= 0; });
+      if (!match && ind.id !== state.indicator) return;
+      if (match) shownN++;
+      var g = groups[ind.group || "Other"];
+      if (!g) { g = groups[ind.group || "Other"] = h("optgroup"); g.label = ind.group || "Other"; ui.indicatorSelect.appendChild(g); }
       var o = h("option", null, ind.title);
       o.value = ind.id;
-      ui.indicatorSelect.appendChild(o);
+      g.appendChild(o);
     });
+    if (ui.filterCount) ui.filterCount.textContent = q ? shownN + " of " + total + " figures match" : "";
     var none = h("option", null, "Nothing (boundaries only)");
     none.value = "none";
     ui.indicatorSelect.appendChild(none);
@@ -639,6 +715,16 @@
       fillIndicators();
       build();
     });
+    if (ui.filterBox && ui.filter) {
+      ui.filterBox.hidden = false;
+      ui.filter.addEventListener("input", fillIndicators);
+    }
+    if (ui.classesSelect) ui.classesSelect.addEventListener("change", function () {
+      state.classes = ui.classesSelect.value === "jenks" ? "jenks" : "quantile";
+      [main, over].forEach(function (d) { if (d.ind && d.values) d.classes = classify(d.ind, d.values); });
+      paint();
+      renderAll();
+    });
     if (ui.indicatorSelect) ui.indicatorSelect.addEventListener("change", function () {
       state.indicator = ui.indicatorSelect.value === "none" ? "" : ui.indicatorSelect.value;
       state.selected = "";
@@ -652,6 +738,187 @@
         if (map.getLayer("services")) map.setFilter("services", ["in", ["get", "category"], ["literal", state.layers]]);
         renderAll();
       });
+    });
+  }
+
+  // ---- Draw your own area ------------------------------------------------------------
+
+  // Click to add corners, double-click or Enter to finish, Backspace or the
+  // Undo button to remove the last corner, Esc to cancel. With a keyboard,
+  // Space adds a corner at the crosshair (the map's centre). The finished
+  // polygon is posted, with a name, to POST /areas (the same handler as the
+  // upload form, same origin), which redirects to the new area's profile.
+  var draw = {
+    active: false, points: [], cursor: null,
+    box: document.getElementById("map-draw"),
+    start: document.getElementById("map-draw-start"),
+    panel: document.getElementById("map-draw-panel"),
+    status: document.getElementById("map-draw-status"),
+    finish: document.getElementById("map-draw-finish"),
+    undo: document.getElementById("map-draw-undo"),
+    cancel: document.getElementById("map-draw-cancel"),
+    form: document.getElementById("map-draw-form"),
+    title: document.getElementById("map-draw-form-title"),
+    name: document.getElementById("map-draw-name"),
+    geojson: document.getElementById("map-draw-geojson"),
+    again: document.getElementById("map-draw-again")
+  };
+  var DRAW_LAYERS = ["draw-fill", "draw-line-casing", "draw-line", "draw-points"];
+
+  function drawData() {
+    var pts = draw.points.slice(), feats = [];
+    if (draw.active && draw.cursor) pts.push(draw.cursor);
+    if (pts.length >= 3) feats.push({ type: "Feature", properties: {}, geometry: { type: "Polygon", coordinates: [pts.concat([pts[0]])] } });
+    if (pts.length >= 2) feats.push({ type: "Feature", properties: {}, geometry: { type: "LineString", coordinates: draw.active ? pts : pts.concat([pts[0]]) } });
+    draw.points.forEach(function (p, i) { feats.push({ type: "Feature", properties: { first: i === 0 }, geometry: { type: "Point", coordinates: p } }); });
+    return { type: "FeatureCollection", features: feats };
+  }
+
+  function drawLayersOnTop() {
+    if (!map.getSource("draw")) return;
+    DRAW_LAYERS.forEach(function (id) { if (map.getLayer(id)) map.moveLayer(id); });
+  }
+
+  function ensureDrawLayers() {
+    if (map.getSource("draw")) return;
+    map.addSource("draw", { type: "geojson", data: drawData() });
+    map.addLayer({ id: "draw-fill", type: "fill", source: "draw", filter: ["==", ["geometry-type"], "Polygon"],
+      paint: { "fill-color": "#ffdd00", "fill-opacity": 0.25 } });
+    map.addLayer({ id: "draw-line-casing", type: "line", source: "draw", filter: ["==", ["geometry-type"], "LineString"],
+      paint: { "line-color": "#ffffff", "line-width": 5 } });
+    map.addLayer({ id: "draw-line", type: "line", source: "draw", filter: ["==", ["geometry-type"], "LineString"],
+      paint: { "line-color": TEXT, "line-width": 2.5, "line-dasharray": [2, 1] } });
+    map.addLayer({ id: "draw-points", type: "circle", source: "draw", filter: ["==", ["geometry-type"], "Point"],
+      paint: { "circle-radius": ["case", ["get", "first"], 7, 5], "circle-color": ["case", ["get", "first"], "#ffdd00", "#ffffff"],
+        "circle-stroke-color": TEXT, "circle-stroke-width": 2 } });
+  }
+
+  function redraw() {
+    var src = map.getSource("draw");
+    if (src) src.setData(drawData());
+    if (draw.status) {
+      var n = draw.points.length;
+      draw.status.textContent = !draw.active ? "" : n === 0 ? "No corners yet." :
+        n + (n === 1 ? " corner" : " corners") + (n < 3 ? ": add at least " + (3 - n) + " more." : ". Finish when the shape is complete.");
+    }
+    if (draw.finish) draw.finish.disabled = draw.points.length < 3;
+    if (draw.undo) draw.undo.disabled = draw.points.length === 0;
+  }
+
+  function startDrawing() {
+    ensureDrawLayers();
+    select(null);
+    draw.active = true;
+    draw.points = [];
+    draw.cursor = null;
+    map.doubleClickZoom.disable();
+    map.getCanvas().style.cursor = "crosshair";
+    if (draw.form) draw.form.hidden = true;
+    if (draw.start) draw.start.parentNode.hidden = true;
+    if (draw.panel) draw.panel.hidden = false;
+    el.setAttribute("data-drawing", "true");
+    redraw();
+    map.getCanvas().focus();
+  }
+
+  function stopDrawing() {
+    draw.active = false;
+    draw.cursor = null;
+    map.getCanvas().style.cursor = "";
+    el.removeAttribute("data-drawing");
+    // Re-enable after this event: a double-click that finished drawing
+    // must not also zoom.
+    setTimeout(function () { map.doubleClickZoom.enable(); }, 0);
+    if (draw.panel) draw.panel.hidden = true;
+  }
+
+  function cancelDrawing() {
+    stopDrawing();
+    draw.points = [];
+    redraw();
+    if (draw.form) draw.form.hidden = true;
+    if (draw.start) { draw.start.parentNode.hidden = false; draw.start.focus(); }
+  }
+
+  function addPoint(lngLat) {
+    var p = [Math.round(lngLat.lng * 1e6) / 1e6, Math.round(lngLat.lat * 1e6) / 1e6];
+    var last = draw.points[draw.points.length - 1];
+    if (last) {
+      // Two clicks on the same spot (as in a double-click) add one corner.
+      var a = map.project(last), b = map.project(p);
+      if (Math.abs(a.x - b.x) < 4 && Math.abs(a.y - b.y) < 4) return;
+    }
+    draw.points.push(p);
+    redraw();
+  }
+
+  function undoPoint() {
+    draw.points.pop();
+    redraw();
+  }
+
+  // crosses reports whether segments p1-p2 and p3-p4 properly intersect.
+  function crosses(p1, p2, p3, p4) {
+    function o(a, b, c) { var v = (b[1] - a[1]) * (c[0] - b[0]) - (b[0] - a[0]) * (c[1] - b[1]); return v > 0 ? 1 : v < 0 ? -1 : 0; }
+    return o(p1, p2, p3) !== o(p1, p2, p4) && o(p3, p4, p1) !== o(p3, p4, p2) && o(p1, p2, p3) !== 0 && o(p3, p4, p1) !== 0;
+  }
+  function selfCrossing(pts) {
+    var n = pts.length;
+    for (var i = 0; i < n; i++) {
+      for (var j = i + 1; j < n; j++) {
+        if (j === i + 1 || (i === 0 && j === n - 1)) continue; // neighbours share a corner
+        if (crosses(pts[i], pts[(i + 1) % n], pts[j], pts[(j + 1) % n])) return true;
+      }
+    }
+    return false;
+  }
+
+  function finishDrawing() {
+    if (draw.points.length < 3) {
+      if (draw.status) draw.status.textContent = "Add at least 3 corners before finishing.";
+      return;
+    }
+    if (selfCrossing(draw.points)) {
+      if (draw.status) draw.status.textContent = "The edges cross each other. Undo the last corners and go round the area in one direction.";
+      return;
+    }
+    stopDrawing();
+    redraw();
+    var ring = draw.points.concat([draw.points[0]]);
+    if (draw.geojson) draw.geojson.value = JSON.stringify({ type: "FeatureCollection",
+      features: [{ type: "Feature", properties: {}, geometry: { type: "Polygon", coordinates: [ring] } }] });
+    if (draw.form) {
+      draw.form.hidden = false;
+      if (draw.name) draw.name.focus();
+    }
+  }
+
+  if (draw.box && attr("draw") === "true" && draw.start) {
+    draw.box.hidden = false;
+    draw.start.addEventListener("click", startDrawing);
+    if (draw.finish) draw.finish.addEventListener("click", finishDrawing);
+    if (draw.undo) draw.undo.addEventListener("click", function () { undoPoint(); map.getCanvas().focus(); });
+    if (draw.cancel) draw.cancel.addEventListener("click", cancelDrawing);
+    if (draw.again) draw.again.addEventListener("click", startDrawing);
+    if (draw.form) draw.form.addEventListener("submit", function (e) {
+      if (!draw.geojson || !draw.geojson.value) { e.preventDefault(); startDrawing(); }
+    });
+    map.on("click", function (e) { if (draw.active) addPoint(e.lngLat); });
+    map.on("dblclick", function (e) { if (draw.active) { e.preventDefault(); finishDrawing(); } });
+    map.on("mousemove", function (e) {
+      if (!draw.active) return;
+      draw.cursor = [e.lngLat.lng, e.lngLat.lat];
+      var src = map.getSource("draw");
+      if (src) src.setData(drawData());
+    });
+    map.getCanvas().addEventListener("keydown", function (e) {
+      if (!draw.active) return;
+      if (e.key === " " || e.key === "Spacebar") { draw.cursor = null; addPoint(map.getCenter()); e.preventDefault(); }
+      else if (e.key === "Enter") { finishDrawing(); e.preventDefault(); }
+      else if (e.key === "Backspace" || ((e.ctrlKey || e.metaKey) && e.key === "z")) { undoPoint(); e.preventDefault(); }
+    });
+    document.addEventListener("keydown", function (e) {
+      if (draw.active && e.key === "Escape") { cancelDrawing(); e.preventDefault(); }
     });
   }
 
