@@ -16,6 +16,8 @@ func (s *Server) routes() {
 	e.GET("/static/:hash/*", s.static.handler)
 	e.GET("/map", s.mapPage)                      // the map explorer; ?view=table for its figures
 	e.GET("/tiles/:layer/:z/:x/:y", s.handleTile) // y is "{y}.mvt"; see tiles.go
+	e.GET("/recipes", s.recipeList)
+	e.GET("/recipes/:id", s.recipePage)
 	e.GET("/healthz", func(c echoContext) error { return c.String(http.StatusOK, "ok\n") })
 
 	api := e.Group("/api", corsGET)
@@ -26,4 +28,6 @@ func (s *Server) routes() {
 	api.GET("/indicators/:id", s.apiIndicator)
 	api.GET("/sources", s.apiSources)
 	api.GET("/map/values", s.apiMapValues)
+	api.GET("/recipes", s.apiRecipes)
+	api.GET("/recipes/:id", s.apiRecipe)
 }

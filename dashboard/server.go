@@ -43,6 +43,9 @@ type Server struct {
 	views  *views
 	static *staticFiles
 	tiles  *tileServer
+	prof   profileCache // area profile sections per data version (profile_cache.go)
+	// recipes are the saved queries, prepared at start-up (recipes.go).
+	recipes *queries.RecipeBook
 }
 
 // New parses the templates and hashes the static files, failing if any is
@@ -60,6 +63,9 @@ func New(cfg Config, db *warehouse.DB, cat *queries.Catalog) (*Server, error) {
 		return nil, fmt.Errorf("dashboard: %w", err)
 	}
 	s := &Server{cfg: cfg, db: db, cat: cat, log: cfg.Logger, views: v, static: st, tiles: newTileServer(db, cfg.Logger)}
+	if s.recipes, err = loadRecipes(db); err != nil {
+		return nil, fmt.Errorf("dashboard: %w", err)
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.Renderer = v
