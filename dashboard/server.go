@@ -43,7 +43,6 @@ type Server struct {
 	views  *views
 	static *staticFiles
 	tiles  *tileServer
-	prof   profileCache // area profile sections per data version (profile_cache.go)
 	// recipes are the saved queries, prepared at start-up (recipes.go).
 	recipes *queries.RecipeBook
 }
