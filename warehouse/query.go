@@ -20,6 +20,8 @@ type StatementInfo struct {
 	Type    string
 	Params  []string
 	Columns []string
+	// ColumnTypes are DuckDB's type names for Columns (VARCHAR, DECIMAL(14,2), …).
+	ColumnTypes []string
 }
 
 var stmtTypeNames = map[duckdb.StmtType]string{
@@ -87,6 +89,7 @@ func describe(ctx context.Context, conn *sql.Conn, q string) (StatementInfo, err
 					return err
 				}
 				info.Columns = append(info.Columns, name)
+				info.ColumnTypes = append(info.ColumnTypes, columnTypeName(s, i))
 			}
 		}
 		return nil

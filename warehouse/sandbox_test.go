@@ -1,0 +1,196 @@
+package warehouse
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// HostileQuery is one entry of testdata/hostile.sql.
+type hostileQuery struct{ Name, SQL string }
+
+// loadHostile reads testdata/hostile.sql and adds the generated cases.
+func loadHostile(t testing.TB) []hostileQuery {
+	t.Helper()
+	b, err := os.ReadFile("testdata/hostile.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []hostileQuery
+	for _, line := range strings.Split(string(b), "\n") {
+		if name, ok := strings.CutPrefix(line, "-- name: "); ok {
+			out = append(out, hostileQuery{Name: name})
+			continue
+		}
+		if len(out) > 0 {
+			out[len(out)-1].SQL += line + "\n"
+		}
+	}
+	return append(out,
+		hostileQuery{"a huge string literal", "SELECT '" + strings.Repeat("x", 1<<20) + "' AS x"},
+		hostileQuery{"invalid UTF-8", "SELECT '\xff\xfe\xfd' AS x"},
+		hostileQuery{"a NUL byte", "SELECT 1\x00; DROP TABLE areas"},
+		hostileQuery{"many statements", strings.Repeat("SELECT 1;\n", 2000)})
+}
+
+func lockedDB(t *testing.T) (*DB, string) {
+	t.Helper()
+	ctx := t.Context()
+	dir := t.TempDir()
+	db, err := Open(ctx, filepath.Join(dir, "w.duckdb"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	export := filepath.Join(dir, "export")
+	if err := os.Mkdir(export, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Lockdown(ctx, export); err != nil {
+		t.Fatal(err)
+	}
+	return db, export
+}
+
+func TestSandboxRefusesHostileQueries(t *testing.T) {
+	db, export := lockedDB(t)
+	sb := NewSandbox(db, SandboxOptions{Timeout: 500 * time.Millisecond, ExportDir: export})
+	ctx := t.Context()
+	hostile := loadHostile(t)
+	if len(hostile) < 30 {
+		t.Fatalf("only %d hostile queries", len(hostile))
+	}
+	for _, h := range hostile {
+		t.Run(h.Name, func(t *testing.T) {
+			res, err := sb.Preview(ctx, h.SQL)
+			if err == nil {
+				t.Fatalf("ran: %+v", res)
+			}
+			var qe *QueryError
+			if !errors.As(err, &qe) {
+				t.Fatalf("error is not a QueryError: %v", err)
+			}
+			if qe.Msg == "" || strings.Contains(qe.Msg, db.Path()) || strings.Contains(qe.Msg, "goroutine") {
+				t.Fatalf("unclear message: %q", qe.Msg)
+			}
+			t.Logf("%d %s", qe.Kind, qe.Msg)
+			// The service still answers.
+			r, err := sb.Preview(ctx, "SELECT count(*) AS n FROM datasets")
+			if err != nil || len(r.Rows) != 1 {
+				t.Fatalf("after %s: %v", h.Name, err)
+			}
+		})
+	}
+	for _, p := range []string{"/tmp/commonground-hostile.csv", "/tmp/commonground-hostile.parquet", "/tmp/commonground-hostile.duckdb", "/tmp/commonground-hostile-export"} {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("%s was written", p)
+		}
+	}
+}
+
+func TestSandboxPreview(t *testing.T) {
+	db, _ := lockedDB(t)
+	sb := NewSandbox(db, SandboxOptions{MaxRows: 10})
+	res, err := sb.Preview(t.Context(), "SELECT range AS n, 'r' || range AS label, range * 1.5 AS half, DATE '2024-01-01' + range::INTEGER AS d FROM range(25000) ORDER BY n DESC")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Total != 25000 || !res.Truncated || len(res.Rows) != 10 {
+		t.Fatalf("total %d truncated %v rows %d", res.Total, res.Truncated, len(res.Rows))
+	}
+	want := []ResultColumn{{"n", "BIGINT"}, {"label", "VARCHAR"}, {"half", "DECIMAL(21,1)"}, {"d", "DATE"}}
+	for i, c := range want {
+		if res.Columns[i] != c {
+			t.Errorf("column %d = %+v, want %+v", i, res.Columns[i], c)
+		}
+	}
+	if res.Rows[0][0] != int64(24999) || res.Rows[0][1] != "r24999" || res.Rows[0][3] != "2092-06-11" {
+		t.Fatalf("first row %v", res.Rows[0])
+	}
+	// Side effects inside a SELECT are rolled back.
+	if _, err := db.SQL().ExecContext(t.Context(), "CREATE SEQUENCE IF NOT EXISTS sandbox_seq"); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		res, err = sb.Preview(t.Context(), "SELECT nextval('sandbox_seq') AS v")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Rows[0][0] != int64(1) {
+			t.Fatalf("nextval = %v, want 1 every time (rolled back)", res.Rows[0][0])
+		}
+	}
+}
+
+// The server's own writes still work after Lockdown: Arrow staging and the
+// swap transaction.
+func TestWritesAfterLockdown(t *testing.T) {
+	db, _ := lockedDB(t)
+	if n, err := loadLookup(t, db, [][2]string{{"E01000001", "E05000001"}}, goodInsert); err != nil || n != 1 {
+		t.Fatalf("load after lockdown: n=%d err=%v", n, err)
+	}
+	if _, err := db.SQL().ExecContext(t.Context(), "CHECKPOINT store"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SQL().ExecContext(t.Context(), "SET enable_external_access = true"); err == nil {
+		t.Fatal("configuration is not locked")
+	}
+}
+
+func TestSandboxBusyAndTimeout(t *testing.T) {
+	db, _ := lockedDB(t)
+	sb := NewSandbox(db, SandboxOptions{Timeout: 300 * time.Millisecond, MaxConcurrent: 1, MaxQueue: 1, QueueWait: 50 * time.Millisecond})
+	slow := "SELECT count(*) FROM range(1000000000) a, range(1000) b WHERE a.range + b.range = -1"
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = sb.Preview(context.Background(), slow)
+		}()
+		time.Sleep(20 * time.Millisecond)
+	}
+	wg.Wait()
+	busy, timeout := 0, 0
+	for _, err := range errs {
+		var qe *QueryError
+		switch {
+		case errors.Is(err, ErrBusy):
+			busy++
+		case errors.As(err, &qe) && qe.Kind == ErrTimeout:
+			timeout++
+		default:
+			t.Errorf("unexpected: %v", err)
+		}
+	}
+	if busy == 0 || timeout == 0 {
+		t.Fatalf("busy %d timeout %d", busy, timeout)
+	}
+}
+
+func TestSandboxParquet(t *testing.T) {
+	db, export := lockedDB(t)
+	sb := NewSandbox(db, SandboxOptions{ExportDir: export})
+	var size int64
+	err := sb.StreamParquet(t.Context(), "SELECT range AS n FROM range(1000)", nil, func(path string) error {
+		st, err := os.Stat(path)
+		if err != nil {
+			return err
+		}
+		size = st.Size()
+		return nil
+	})
+	if err != nil || size == 0 {
+		t.Fatalf("size %d err %v", size, err)
+	}
+	left, _ := os.ReadDir(export)
+	if len(left) != 0 {
+		t.Fatalf("export left %d files", len(left))
+	}
+}
