@@ -19,10 +19,15 @@ const serveHelp = `Serves the dashboard and the JSON API from the warehouse file
 process owns the database: stop it before running ingest from another process.`
 
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "serve", "serve [--db PATH] [--addr HOST:PORT]", serveHelp)
+	fs := newFlags(e, "serve", "serve [--db PATH] [--addr HOST:PORT] [--refresh 24h]", serveHelp)
 	db := dbFlag(fs)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	refresh := fs.Duration("refresh", 0, "re-ingest the datasets loaded from URLs this often (conditional GET; unchanged ones are skipped); 0 = never")
+	cacheDir := fs.String("cache-dir", defaultCacheDir(), "where downloads are cached, for --refresh (env COMMONGROUND_CACHE)")
 	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := parseRefresh(*refresh); err != nil {
 		return err
 	}
 	w, err := warehouse.Open(ctx, *db, warehouse.Options{Logger: e.log})
@@ -31,6 +36,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	defer w.Close()
 	if err := syncCatalog(ctx, w); err != nil {
+		return err
+	}
+	// Service gaps (service_access) are derived from the loaded data:
+	// rebuild them if a load is newer, before the indicators read them.
+	if err := queries.EnsureAccess(ctx, w, e.log); err != nil {
 		return err
 	}
 	cat, err := queries.Default()
@@ -54,6 +64,19 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 		e.log.Info("indicators ready", "duration_ms", time.Since(start).Milliseconds())
 	}()
+	if *refresh > 0 {
+		// See refresh.go. The dashboard must not import ingest, so it is
+		// wired here; after new data its caches are dropped and refilled.
+		f := newFetcher(e, *cacheDir)
+		f.Progress = nil
+		go newRefresher(w, f, e.log, func() {
+			h.DataChanged()
+			if err := cat.Warm(ctx, w); err != nil {
+				e.log.Warn("warming indicators", "err", err)
+			}
+		}).loop(ctx, *refresh)
+		e.log.Info("refresh scheduled", "every", refresh.String())
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
