@@ -294,8 +294,8 @@ func (r GapReport) Sentences() []string {
 		case share >= 0.995:
 			s += fmt.Sprintf("; all of them are in the 20%% most deprived neighbourhoods in England for %s.", NeedName(r.NeedDomain))
 		default:
-			s += fmt.Sprintf("; %s of them (%.0f%%) are in the 20%% most deprived neighbourhoods in England for %s.",
-				people(r.BeyondNeed.Population), share*100, NeedName(r.NeedDomain))
+			s += fmt.Sprintf("; %s of them (%d%%) are in the 20%% most deprived neighbourhoods in England for %s.",
+				people(r.BeyondNeed.Population), int(math.Round(share*100)), NeedName(r.NeedDomain))
 		}
 		out = append(out, s)
 	}
