@@ -28,6 +28,8 @@ func (s *Server) routes() {
 	api.GET("/indicators/:id", s.apiIndicator)
 	api.GET("/sources", s.apiSources)
 	api.GET("/map/values", s.apiMapValues)
+	api.GET("/sql", s.apiSQL)  // the SQL sandbox: ?q=…&format=json|csv|parquet|geojson (sql.go)
+	api.POST("/sql", s.apiSQL) // the same, for long queries
 	api.GET("/recipes", s.apiRecipes)
 	api.GET("/recipes/:id", s.apiRecipe)
 }

@@ -31,6 +31,9 @@ type Config struct {
 	// background with area outlines, and no request leaves the server.
 	// Setting it also lets the /map page's CSP reach that origin.
 	BasemapURL string
+	// SQL sets the limits of the public SQL console and /api/sql (sql.go);
+	// zero values take the sandbox defaults. New locks the database down.
+	SQL warehouse.SandboxOptions
 }
 
 // Server is the dashboard's http.Handler. It is safe for concurrent use.
@@ -43,6 +46,8 @@ type Server struct {
 	views  *views
 	static *staticFiles
 	tiles  *tileServer
+	// sandbox runs untrusted SQL for /sql and /api/sql (sql.go).
+	sandbox *warehouse.Sandbox
 	// recipes are the saved queries, prepared at start-up (recipes.go).
 	recipes *queries.RecipeBook
 }
@@ -63,6 +68,9 @@ func New(cfg Config, db *warehouse.DB, cat *queries.Catalog) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, db: db, cat: cat, log: cfg.Logger, views: v, static: st, tiles: newTileServer(db, cfg.Logger)}
 	if s.recipes, err = loadRecipes(db); err != nil {
+		return nil, fmt.Errorf("dashboard: %w", err)
+	}
+	if s.sandbox, err = newSandbox(cfg.SQL, db); err != nil {
 		return nil, fmt.Errorf("dashboard: %w", err)
 	}
 	e := echo.New()

@@ -8,9 +8,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
-	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -143,9 +144,12 @@ func (s *Sandbox) Options() SandboxOptions { return s.opts }
 // go through Arrow views and SQL on the store, which still work.
 func (db *DB) Lockdown(ctx context.Context, exportDir string) error {
 	var stmts []string
-	var external bool
-	if err := db.sql.QueryRowContext(ctx, "SELECT current_setting('enable_external_access')").Scan(&external); err != nil {
+	var external, locked bool
+	if err := db.sql.QueryRowContext(ctx, "SELECT current_setting('enable_external_access'), current_setting('lock_configuration')").Scan(&external, &locked); err != nil {
 		return fmt.Errorf("lockdown: %w", err)
+	}
+	if locked {
+		return nil // already done (a second dashboard over the same database)
 	}
 	if external {
 		if exportDir != "" {
@@ -476,8 +480,20 @@ func displayValue(col arrow.Array, i int, bytes *int) any {
 		return a.ValueStr(i)
 	}
 	v := col.GetOneForMarshal(i)
-	switch v.(type) {
-	case int8, int16, int32, int64, uint8, uint16, uint32, uint64, float32, float64:
+	switch x := v.(type) {
+	case float64:
+		*bytes += 8
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return strconv.FormatFloat(x, 'g', -1, 64) // JSON has no NaN
+		}
+		return x
+	case float32:
+		*bytes += 8
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return strconv.FormatFloat(float64(x), 'g', -1, 32)
+		}
+		return x
+	case int8, int16, int32, int64, uint8, uint16, uint32, uint64:
 		*bytes += 8
 		return v
 	}
@@ -519,8 +535,6 @@ func (s *Sandbox) userError(ctx context.Context, err error) error {
 	}
 	return &QueryError{Kind: kind, Msg: cleanMessage(msg, s.db.path, s.opts.ExportDir), Err: err}
 }
-
-var lineInfo = regexp.MustCompile(`\n+LINE \d+:.*`)
 
 // cleanMessage keeps DuckDB's own words but hides the server's paths and
 // trims the error to a readable size.
