@@ -43,11 +43,6 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := queries.EnsureAccess(ctx, w, e.log); err != nil {
 		return err
 	}
-	// Service gaps (service_access) are derived from the loaded data:
-	// rebuild them if a load is newer, before the indicators read them.
-	if err := queries.EnsureAccess(ctx, w, e.log); err != nil {
-		return err
-	}
 	cat, err := queries.Default()
 	if err != nil {
 		return err
