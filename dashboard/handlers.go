@@ -113,7 +113,23 @@ func (s *Server) area(c echo.Context) error {
 	if err != nil {
 		return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
 	}
-	m, err := s.areaMap(ctx, a)
+	// The map of neighbourhoods by a chosen indicator (?indicator=, ?svc=);
+	// an area without neighbourhood boundaries gets its own outline.
+	im, err := s.indicatorMap(ctx, a, c.QueryParams())
+	if err != nil {
+		return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
+	}
+	var m *MapView
+	if im == nil {
+		if m, err = s.areaMap(ctx, a); err != nil {
+			return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
+		}
+	}
+	svc, err := s.servicesSection(ctx, a)
+	if err != nil {
+		return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
+	}
+	money, err := s.moneySection(ctx, a)
 	if err != nil {
 		return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
 	}
@@ -124,8 +140,9 @@ func (s *Server) area(c echo.Context) error {
 	}
 	return c.Render(http.StatusOK, "area", page{Title: a.Name, Synthetic: a.Synthetic,
 		Description: levelName(a.Level) + " profile: " + a.Name,
-		Data: map[string]any{"Area": a, "Children": kids, "Deprivation": dep, "Map": m,
-			"Headline": head, "Indicators": all, "IndicatorsFailed": err != nil}})
+		Data: map[string]any{"Area": a, "Children": kids, "Deprivation": dep, "Map": m, "IndicatorMap": im,
+			"Headline": head, "Spine": s.spineFor(ctx, head), "Indicators": all, "IndicatorsFailed": err != nil,
+			"Services": svc, "Money": money, "MoneyNeed": s.moneyNeed(ctx, a)}})
 }
 
 func (s *Server) apiArea(c echo.Context) error {

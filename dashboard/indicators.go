@@ -34,6 +34,10 @@ type IndicatorRow struct {
 	Significance, ParentJudgement string
 	// JudgementText reads the England comparison in words ("worse than England").
 	JudgementText string
+	// The raw figures behind Value, Parent and England, for charts.
+	Num, ParentNum, EnglandNum float64
+	HasParent, HasEngland      bool
+	Polarity                   queries.Polarity
 }
 
 var judgementText = map[queries.Judgement]string{
@@ -71,17 +75,20 @@ func (s *Server) indicatorRows(ctx context.Context, code string) ([]IndicatorRow
 		}
 		row := IndicatorRow{ID: r.Indicator.ID, Title: r.Indicator.Title, Definition: r.Indicator.Definition,
 			Unit: string(r.Indicator.Unit), Value: formatEstimate(r.Indicator.Unit, r.Estimate), Sentence: r.Sentence,
-			Caveats: r.Caveats, HasValue: r.Status == queries.StatusOK, RAG: string(queries.Grey)}
+			Caveats: r.Caveats, HasValue: r.Status == queries.StatusOK, RAG: string(queries.Grey),
+			Num: r.Value, Polarity: r.Indicator.Polarity}
 		if r.England != nil {
 			row.England = formatEstimate(r.Indicator.Unit, r.England.Estimate)
 			row.Judgement, row.RAG = string(r.England.Judgement), string(r.England.RAG)
 			row.Significance = string(r.England.Significance)
 			row.JudgementText = judgementText[r.England.Judgement]
+			row.EnglandNum, row.HasEngland = r.England.Value, r.England.Status == queries.StatusOK
 		}
 		if r.Parent != nil {
 			row.Parent = formatEstimate(r.Indicator.Unit, r.Parent.Estimate)
 			row.ParentName = r.Parent.Area.Name
 			row.ParentJudgement = string(r.Parent.Judgement)
+			row.ParentNum, row.HasParent = r.Parent.Value, r.Parent.Status == queries.StatusOK
 		}
 		var srcs []string
 		for _, p := range r.Provenance {
