@@ -16,6 +16,7 @@ func (s *Server) routes() {
 	e.GET("/static/:hash/*", s.static.handler)
 	e.GET("/map", s.mapPage)                      // the map explorer; ?view=table for its figures
 	e.GET("/tiles/:layer/:z/:x/:y", s.handleTile) // y is "{y}.mvt"; see tiles.go
+	e.GET("/gaps", s.gapsPage)                    // service gaps: ?service=gp&within=E08000009
 	e.GET("/recipes", s.recipeList)
 	e.GET("/recipes/:id", s.recipePage)
 	e.GET("/healthz", func(c echoContext) error { return c.String(http.StatusOK, "ok\n") })
@@ -28,6 +29,7 @@ func (s *Server) routes() {
 	api.GET("/indicators/:id", s.apiIndicator)
 	api.GET("/sources", s.apiSources)
 	api.GET("/map/values", s.apiMapValues)
+	api.GET("/gaps", s.apiGaps)
 	api.GET("/sql", s.apiSQL)  // the SQL sandbox: ?q=…&format=json|csv|parquet|geojson (sql.go)
 	api.POST("/sql", s.apiSQL) // the same, for long queries
 	api.GET("/recipes", s.apiRecipes)
