@@ -63,7 +63,7 @@ func (s *Server) briefing(c echo.Context) error {
 	return c.Render(http.StatusOK, "briefing", page{Title: "Briefing: " + a.Name, Synthetic: a.Synthetic,
 		Description: "A printable briefing on " + a.Name + " for meetings with commissioners.",
 		Data: map[string]any{"Area": a, "Facts": head, "Deprivation": dep, "Map": m, "Members": members,
-			"Questions": questions(a, results), "Caveats": caveats(results, head), "Sources": attrib, "Attributions": uniqueAttributions(attrib),
+			"Questions": questions(a, results), "Gaps": s.areaGaps(ctx, a), "Caveats": caveats(results, head), "Sources": attrib, "Attributions": uniqueAttributions(attrib),
 			"Date": time.Now().Format("2 January 2006"), "Permalink": base + "/areas/" + a.Code + "/briefing"}})
 }
 

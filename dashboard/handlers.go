@@ -142,7 +142,7 @@ func (s *Server) area(c echo.Context) error {
 		Description: levelName(a.Level) + " profile: " + a.Name,
 		Data: map[string]any{"Area": a, "Children": kids, "Deprivation": dep, "Map": m, "IndicatorMap": im,
 			"Headline": head, "Spine": s.spineFor(ctx, head), "Indicators": all, "IndicatorsFailed": err != nil,
-			"Services": svc, "Money": money, "MoneyNeed": s.moneyNeed(ctx, a)}})
+			"Services": svc, "Gaps": s.areaGaps(ctx, a), "Money": money, "MoneyNeed": s.moneyNeed(ctx, a)}})
 }
 
 func (s *Server) apiArea(c echo.Context) error {

@@ -6,11 +6,13 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -218,7 +220,90 @@ func (s *Sandbox) check(ctx context.Context, conn *sql.Conn, q string) (string, 
 		return "", info, &QueryError{Kind: ErrForbidden, Err: ErrNotReadOnly,
 			Msg: fmt.Sprintf("Only read statements (SELECT, WITH … SELECT, EXPLAIN) are allowed; this is %s.", info.Type)}
 	}
+	inner := q
+	if info.Type == "EXPLAIN" {
+		// EXPLAIN ANALYZE runs the query, so the query inside is checked
+		// too; text that does not parse on its own is refused.
+		m := explainPrefix.FindStringIndex(q)
+		if m == nil {
+			return "", info, &QueryError{Kind: ErrForbidden, Msg: "Write EXPLAIN (or EXPLAIN ANALYZE) at the very start, followed by one SELECT."}
+		}
+		inner = q[m[1]:]
+	}
+	if err := checkFunctions(ctx, conn, inner); err != nil {
+		return "", info, s.userError(ctx, err)
+	}
 	return q, info, nil
+}
+
+var explainPrefix = regexp.MustCompile(`(?i)^EXPLAIN\s+(ANALY[SZ]E\s+)?`)
+
+// sideEffectFunctions are functions callable inside a SELECT that change
+// something outside the query (checkpoints, sequences, settings, logs),
+// or run SQL text the check below cannot see into (query, query_table,
+// json_execute_serialized_sql). Names starting enable_ or disable_ are
+// refused too. File readers need no entry: the file system is closed.
+var sideEffectFunctions = map[string]bool{
+	"checkpoint": true, "force_checkpoint": true, "nextval": true, "setseed": true,
+	"truncate_duckdb_logs": true, "import_database": true, "copy_database": true, "add_parquet_key": true,
+	"query": true, "query_table": true, "json_execute_serialized_sql": true, "json_deserialize_sql": true,
+}
+
+// checkFunctions asks DuckDB's parser for the query's syntax tree
+// (json_serialize_sql, with the text as a bound parameter) and refuses any
+// call to a function with side effects, at any depth.
+func checkFunctions(ctx context.Context, conn *sql.Conn, q string) error {
+	var tree string
+	if err := conn.QueryRowContext(ctx, "SELECT json_serialize_sql($1::VARCHAR)::VARCHAR", q).Scan(&tree); err != nil {
+		return err
+	}
+	var doc struct {
+		Error        bool            `json:"error"`
+		ErrorMessage string          `json:"error_message"`
+		Statements   json.RawMessage `json:"statements"`
+	}
+	if err := json.Unmarshal([]byte(tree), &doc); err != nil {
+		return fmt.Errorf("read syntax tree: %w", err)
+	}
+	if doc.Error {
+		return &QueryError{Kind: ErrForbidden, Msg: "This query cannot be checked by the sandbox (" + doc.ErrorMessage + "); write it as a plain SELECT."}
+	}
+	var root any
+	if err := json.Unmarshal(doc.Statements, &root); err != nil {
+		return fmt.Errorf("read syntax tree: %w", err)
+	}
+	if list, ok := root.([]any); !ok || len(list) != 1 {
+		return &QueryError{Kind: ErrForbidden, Msg: "Only one statement can be run at a time: remove the others."}
+	}
+	var bad string
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if name, ok := x["function_name"].(string); ok {
+				n := strings.ToLower(name)
+				if sideEffectFunctions[n] || strings.HasPrefix(n, "enable_") || strings.HasPrefix(n, "disable_") {
+					bad = name
+				}
+			}
+			for _, e := range x {
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	walk(root)
+	switch bad {
+	case "":
+	case "query", "query_table", "json_execute_serialized_sql", "json_deserialize_sql":
+		return &QueryError{Kind: ErrForbidden, Msg: fmt.Sprintf("The function %s runs SQL given as text, which the sandbox cannot check: write the query directly.", bad)}
+	default:
+		return &QueryError{Kind: ErrForbidden, Msg: fmt.Sprintf("The function %s changes the database or its settings, so it cannot be used here.", bad)}
+	}
+	return nil
 }
 
 // acquire takes a slot, waiting in a bounded queue.
@@ -530,6 +615,8 @@ func (s *Sandbox) userError(ctx context.Context, err error) error {
 	case strings.Contains(msg, "Parser Error"), strings.Contains(msg, "Binder Error"), strings.Contains(msg, "Catalog Error"),
 		strings.Contains(msg, "Conversion Error"), strings.Contains(msg, "Invalid Input Error"), strings.Contains(msg, "syntax error"):
 		kind = ErrInvalid
+	case msg == "empty query":
+		return &QueryError{Kind: ErrInvalid, Err: err, Msg: "The query is empty: write one SELECT statement."}
 	case strings.Contains(msg, "INTERRUPT") || strings.Contains(msg, "Interrupted"):
 		return &QueryError{Kind: ErrTimeout, Err: err, Msg: "The query was stopped before it finished."}
 	}

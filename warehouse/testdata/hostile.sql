@@ -92,6 +92,22 @@ VACUUM
 BEGIN TRANSACTION
 -- name: PREPARE a statement
 PREPARE p AS DELETE FROM datasets
+-- name: checkpoint() inside a SELECT
+SELECT * FROM checkpoint()
+-- name: force_checkpoint() inside a SELECT (would abort other transactions)
+SELECT * FROM force_checkpoint()
+-- name: enable_logging() changes settings from a SELECT
+SELECT * FROM enable_logging()
+-- name: nextval advances a sequence from a SELECT
+SELECT nextval('no_such_sequence') AS v
+-- name: setseed from a nested subquery
+SELECT (SELECT setseed(0.5)) AS s
+-- name: EXPLAIN ANALYZE runs a side effect
+EXPLAIN ANALYZE SELECT * FROM checkpoint()
+-- name: a comment before ANALYZE
+EXPLAIN /* hidden */ ANALYZE SELECT * FROM checkpoint()
+-- name: a side effect hidden in the query table function
+SELECT * FROM query('SELECT * FROM checkpoint()')
 -- name: a write hidden in the query table function
 SELECT * FROM query('DELETE FROM datasets')
 -- name: query_table on a file
@@ -107,7 +123,7 @@ WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t) SELECT count(*) 
 -- name: recursive CTE that doubles every step
 WITH RECURSIVE t(s) AS (SELECT 'x' UNION ALL SELECT s || s FROM t) SELECT max(length(s)) FROM t
 -- name: a huge string from repeat
-SELECT length(repeat('x', 100000000) || repeat('y', 200000000)) AS n
+SELECT length(repeat('x', 50000000) || repeat('y', 100000000)) AS n
 -- name: a billion-element list
 SELECT length(list(range)) FROM range(3000000000)
 -- name: syntax error
