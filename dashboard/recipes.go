@@ -2,7 +2,6 @@ package dashboard
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -269,21 +268,9 @@ func (s *Server) apiRecipe(c echo.Context) error {
 	return s.recipeDownload(c, r.Query(), b.Args, format, r.ID)
 }
 
-// recipeDownload streams a result through the shared result writers.
-// TODO(h2): switch to s.streamResult once dashboard/resultwriter.go lands.
+// recipeDownload streams a whole result (recipes and exports) through the
+// shared result writers (resultwriter.go): constant memory, the sandbox's
+// download time limit.
 func (s *Server) recipeDownload(c echo.Context, q string, args []any, format, filename string) error {
-	_ = q
-	if format != "json" {
-		return echo.NewHTTPError(http.StatusServiceUnavailable, "Downloads as "+format+" are not available yet.")
-	}
-	r, err := s.lookupRecipe(filename)
-	if err != nil {
-		return err
-	}
-	t, err := r.Run(c.Request().Context(), s.db, args, recipePageRows)
-	var he *echo.HTTPError
-	if err != nil && !errors.As(err, &he) {
-		return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
-	}
-	return c.JSON(http.StatusOK, map[string]any{"columns": t.Columns, "rows": t.Rows, "truncated": t.Truncated})
+	return s.streamResult(c, q, args, format, filename)
 }

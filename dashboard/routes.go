@@ -34,4 +34,6 @@ func (s *Server) routes() {
 	api.POST("/sql", s.apiSQL) // the same, for long queries
 	api.GET("/recipes", s.apiRecipes)
 	api.GET("/recipes/:id", s.apiRecipe)
+	api.GET("/export/:table", s.apiExport)
+	api.GET("/openapi.json", s.apiOpenAPI)
 }
