@@ -37,6 +37,12 @@ func TestMain(m *testing.M) {
 	if realDir != "" {
 		os.RemoveAll(realDir)
 	}
+	if moneyWH != nil { // money_test.go
+		moneyWH.Close()
+	}
+	if moneyDir != "" {
+		os.RemoveAll(moneyDir)
+	}
 	os.Exit(code)
 }
 

@@ -181,11 +181,22 @@ type moneyLSOA struct {
 	spend, grants float64
 }
 
-// moneyLSOASQL is one row per LSOA 2021 of the authority ($1): residents,
-// England IMD 2025 decile, net payments by the authority's council in its
-// latest 12 months to suppliers placed there, and grants placed there in
-// the latest five years (grants to a ward shared by residents).
-const moneyLSOASQL = `
+// The report reads each view once: moneySpendSQL gives the council's
+// payments in its latest 12 months by mapping status and LSOA (with a
+// total row per status), moneyGrantSQL the grants for the authority in the
+// latest five years the same way, grants to a ward shared among its LSOAs
+// by residents. $1 is the authority.
+const moneySpendSQL = `
+WITH last AS (SELECT max(payment_date) AS last FROM spending WHERE council_code = $1)
+SELECT sp.status, sp.lsoa21_code, GROUPING(sp.lsoa21_code) = 1 AS total,
+       count(DISTINCT (s.supplier_name, s.supplier_id)), count(*), coalesce(sum(s.amount), 0)::DOUBLE
+FROM spending s CROSS JOIN last
+JOIN supplier_places sp ON sp.council_code = s.council_code
+ AND sp.supplier_name IS NOT DISTINCT FROM s.supplier_name AND sp.supplier_id IS NOT DISTINCT FROM s.supplier_id
+WHERE s.council_code = $1 AND s.payment_date > last.last - to_months($2::INTEGER)
+GROUP BY GROUPING SETS ((sp.status, sp.lsoa21_code), (sp.status))`
+
+const moneyGrantSQL = `
 WITH lsoas AS (
     SELECT a.code AS lsoa_code, p.population
     FROM areas a
@@ -193,19 +204,10 @@ WITH lsoas AS (
      AND p.sex = 'persons' AND p.age_band = 'all'
     WHERE a.level = 'lsoa21' AND a.lad_code = $1
 ),
-last AS (SELECT max(payment_date) AS last FROM spending WHERE council_code = $1),
-paid AS (
-    SELECT sp.lsoa21_code, sum(s.amount) AS amount
-    FROM spending s CROSS JOIN last
-    JOIN supplier_places sp ON sp.council_code = s.council_code
-     AND sp.supplier_name IS NOT DISTINCT FROM s.supplier_name AND sp.supplier_id IS NOT DISTINCT FROM s.supplier_id
-    WHERE s.council_code = $1 AND s.payment_date > last.last - to_months($2::INTEGER) AND sp.status = 'local'
-    GROUP BY sp.lsoa21_code
-),
-recent AS (
+g AS (
     SELECT * FROM grant_places
-    WHERE status = 'placed' AND amount IS NOT NULL AND coalesce(currency, 'GBP') = 'GBP'
-      AND award_date > (SELECT max(award_date) FROM grants) - to_months($3::INTEGER)
+    WHERE coalesce(beneficiary_lad_code, lad_code) = $1 AND amount IS NOT NULL AND coalesce(currency, 'GBP') = 'GBP'
+      AND award_date > (SELECT max(award_date) FROM grants) - to_months($2::INTEGER)
 ),
 wards AS (
     SELECT al.area_code AS ward_code, al.lsoa_code,
@@ -213,20 +215,28 @@ wards AS (
     FROM area_lsoas al JOIN lsoas l USING (lsoa_code)
     WHERE al.area_level = 'ward' AND al.lsoa_vintage = 2021
 ),
-gr AS (
-    SELECT lsoa_code, sum(amount) AS amount FROM (
-        SELECT lsoa21_code AS lsoa_code, amount FROM recent WHERE lsoa21_code IS NOT NULL
-        UNION ALL
-        SELECT w.lsoa_code, g.amount * w.share FROM recent g JOIN wards w USING (ward_code) WHERE g.lsoa21_code IS NULL
-    ) GROUP BY lsoa_code
+spread AS (
+    SELECT g.status, g.identifier, g.recipient_org_name, g.award_date,
+           CASE WHEN g.status = 'placed' THEN coalesce(g.lsoa21_code, w.lsoa_code) END AS lsoa_code,
+           g.amount * coalesce(w.share, 1) AS amount
+    FROM g LEFT JOIN wards w ON g.status = 'placed' AND g.lsoa21_code IS NULL AND w.ward_code = g.ward_code
 )
-SELECT l.lsoa_code, l.population, coalesce(i.imd_decile, 0),
-       coalesce(paid.amount, 0)::DOUBLE, coalesce(gr.amount, 0)::DOUBLE
-FROM lsoas l
-LEFT JOIN imd i ON i.lsoa_code = l.lsoa_code AND i.edition = 2025 AND i.lsoa_vintage = 2021
-LEFT JOIN paid ON paid.lsoa21_code = l.lsoa_code
-LEFT JOIN gr ON gr.lsoa_code = l.lsoa_code
-ORDER BY l.lsoa_code`
+SELECT status, lsoa_code, GROUPING(lsoa_code) = 1 AS total,
+       count(DISTINCT recipient_org_name), count(DISTINCT identifier), coalesce(sum(amount), 0)::DOUBLE,
+       min(award_date), max(award_date)
+FROM spread
+GROUP BY GROUPING SETS ((status, lsoa_code), (status))`
+
+// moneyLSOASQL is the authority's LSOAs 2021 with residents and England
+// IMD 2025 decile.
+const moneyLSOASQL = `
+SELECT a.code, p.population, coalesce(i.imd_decile, 0)
+FROM areas a
+JOIN population p ON p.area_code = a.code AND p.dataset = 'population-census2021' AND p.area_level = 'lsoa21'
+ AND p.sex = 'persons' AND p.age_band = 'all'
+LEFT JOIN imd i ON i.lsoa_code = a.code AND i.edition = 2025 AND i.lsoa_vintage = 2021
+WHERE a.level = 'lsoa21' AND a.lad_code = $1
+ORDER BY a.code`
 
 func money(ctx context.Context, db *warehouse.DB, within, level string) (*MoneyReport, error) {
 	r := &MoneyReport{Within: Area{Code: within}, Level: level}
@@ -247,27 +257,24 @@ func money(ctx context.Context, db *warehouse.DB, within, level string) (*MoneyR
 	var lsoas []moneyLSOA
 	err = scanEach(ctx, db, moneyLSOASQL, func(rows *sql.Rows) error {
 		var l moneyLSOA
-		if err := rows.Scan(&l.code, &l.residents, &l.decile, &l.spend, &l.grants); err != nil {
+		if err := rows.Scan(&l.code, &l.residents, &l.decile); err != nil {
 			return err
 		}
 		lsoas = append(lsoas, l)
 		return nil
-	}, within, MoneySpendMonths, MoneyGrantMonths)
+	}, within)
 	if err != nil {
 		return nil, fmt.Errorf("money %s: neighbourhoods: %w", within, err)
 	}
 	byCode := map[string]*moneyLSOA{}
 	for i := range lsoas {
-		l := &lsoas[i]
-		byCode[l.code] = l
-		r.Residents += l.residents
-		r.SpendLocal += l.spend
-		r.GrantsPlaced += l.grants
+		byCode[lsoas[i].code] = &lsoas[i]
+		r.Residents += lsoas[i].residents
 	}
-	if err := r.periods(ctx, db, within); err != nil {
+	if err := r.spending(ctx, db, within, byCode); err != nil {
 		return nil, err
 	}
-	if err := r.statuses(ctx, db, within); err != nil {
+	if err := r.grants(ctx, db, within, byCode); err != nil {
 		return nil, err
 	}
 	if err := r.areas(ctx, db, within, level, byCode); err != nil {
@@ -277,70 +284,89 @@ func money(ctx context.Context, db *warehouse.DB, within, level string) (*MoneyR
 	return r, nil
 }
 
-func (r *MoneyReport) periods(ctx context.Context, db *warehouse.DB, within string) error {
-	var from, to, gfrom, gto sql.NullTime
+// finish sorts statuses by amount and sets their shares.
+func finish(list []MoneyStatus, total float64, placed string) []MoneyStatus {
+	sort.Slice(list, func(i, j int) bool { return list[i].Amount > list[j].Amount })
+	for i := range list {
+		list[i].Pct = pct(list[i].Amount, total)
+		list[i].Label, list[i].Placed = moneyStatusLabels[list[i].Status], list[i].Status == placed
+		if list[i].Label == "" {
+			list[i].Label = list[i].Status
+		}
+	}
+	return list
+}
+
+func (r *MoneyReport) spending(ctx context.Context, db *warehouse.DB, within string, byCode map[string]*moneyLSOA) error {
+	var from, to sql.NullTime
 	var months sql.NullInt64
 	err := scanEach(ctx, db, `
-		WITH last AS (SELECT max(payment_date) AS last FROM spending WHERE council_code = $1),
-		     g AS (SELECT max(award_date) AS last FROM grants)
-		SELECT min(s.payment_date), max(s.payment_date), count(DISTINCT date_trunc('month', s.payment_date)),
-		       (SELECT min(award_date) FROM grant_places, g WHERE coalesce(beneficiary_lad_code, lad_code) = $1 AND award_date > g.last - to_months($3::INTEGER)),
-		       (SELECT max(award_date) FROM grant_places WHERE coalesce(beneficiary_lad_code, lad_code) = $1)
+		WITH last AS (SELECT max(payment_date) AS last FROM spending WHERE council_code = $1)
+		SELECT min(s.payment_date), max(s.payment_date), count(DISTINCT date_trunc('month', s.payment_date))
 		FROM spending s, last WHERE s.council_code = $1 AND s.payment_date > last.last - to_months($2::INTEGER)`,
-		func(rows *sql.Rows) error { return rows.Scan(&from, &to, &months, &gfrom, &gto) },
-		within, MoneySpendMonths, MoneyGrantMonths)
+		func(rows *sql.Rows) error { return rows.Scan(&from, &to, &months) }, within, MoneySpendMonths)
 	if err != nil {
-		return fmt.Errorf("money %s: periods: %w", within, err)
+		return fmt.Errorf("money %s: spending period: %w", within, err)
 	}
-	r.SpendFrom, r.SpendTo, r.SpendMonths = from.Time, to.Time, int(months.Int64)
-	r.GrantsFrom, r.GrantsTo = gfrom.Time, gto.Time
-	r.CouncilPay = from.Valid
+	r.SpendFrom, r.SpendTo, r.SpendMonths, r.CouncilPay = from.Time, to.Time, int(months.Int64), from.Valid
+	if !from.Valid {
+		return nil
+	}
+	err = scanEach(ctx, db, moneySpendSQL, func(rows *sql.Rows) error {
+		var st MoneyStatus
+		var lsoa sql.NullString
+		var total bool
+		if err := rows.Scan(&st.Status, &lsoa, &total, &st.Parties, &st.Rows, &st.Amount); err != nil {
+			return err
+		}
+		if total {
+			r.Spend = append(r.Spend, st)
+			r.SpendTotal += st.Amount
+			return nil
+		}
+		if l, ok := byCode[lsoa.String]; ok && st.Status == "local" {
+			l.spend += st.Amount
+			r.SpendLocal += st.Amount
+		}
+		return nil
+	}, within, MoneySpendMonths)
+	if err != nil {
+		return fmt.Errorf("money %s: spending: %w", within, err)
+	}
+	r.Spend = finish(r.Spend, r.SpendTotal, "local")
 	return nil
 }
 
-func (r *MoneyReport) statuses(ctx context.Context, db *warehouse.DB, within string) error {
-	scan := func(q string, placed map[string]bool) ([]MoneyStatus, float64, error) {
-		var out []MoneyStatus
-		var total float64
-		err := scanEach(ctx, db, q, func(rows *sql.Rows) error {
-			var s MoneyStatus
-			if err := rows.Scan(&s.Status, &s.Parties, &s.Rows, &s.Amount); err != nil {
-				return err
-			}
-			s.Label, s.Placed = moneyStatusLabels[s.Status], placed[s.Status]
-			if s.Label == "" {
-				s.Label = s.Status
-			}
-			total += s.Amount
-			out = append(out, s)
-			return nil
-		}, within, MoneySpendMonths, MoneyGrantMonths)
-		for i := range out {
-			out[i].Pct = pct(out[i].Amount, total)
+func (r *MoneyReport) grants(ctx context.Context, db *warehouse.DB, within string, byCode map[string]*moneyLSOA) error {
+	err := scanEach(ctx, db, moneyGrantSQL, func(rows *sql.Rows) error {
+		var st MoneyStatus
+		var lsoa sql.NullString
+		var total bool
+		var from, to sql.NullTime
+		if err := rows.Scan(&st.Status, &lsoa, &total, &st.Parties, &st.Rows, &st.Amount, &from, &to); err != nil {
+			return err
 		}
-		return out, total, err
-	}
-	var err error
-	r.Spend, r.SpendTotal, err = scan(`
-		WITH last AS (SELECT max(payment_date) AS last FROM spending WHERE council_code = $1)
-		SELECT sp.status, count(DISTINCT (s.supplier_name, s.supplier_id)), count(*), sum(s.amount)::DOUBLE
-		FROM spending s CROSS JOIN last
-		JOIN supplier_places sp ON sp.council_code = s.council_code
-		 AND sp.supplier_name IS NOT DISTINCT FROM s.supplier_name AND sp.supplier_id IS NOT DISTINCT FROM s.supplier_id
-		WHERE s.council_code = $1 AND s.payment_date > last.last - to_months($2::INTEGER) AND $3::INTEGER > 0
-		GROUP BY sp.status ORDER BY sum(s.amount) DESC`, map[string]bool{"local": true})
+		if total {
+			r.Grants = append(r.Grants, st)
+			r.GrantsTotal += st.Amount
+			if from.Valid && (r.GrantsFrom.IsZero() || from.Time.Before(r.GrantsFrom)) {
+				r.GrantsFrom = from.Time
+			}
+			if to.Valid && to.Time.After(r.GrantsTo) {
+				r.GrantsTo = to.Time
+			}
+			return nil
+		}
+		if l, ok := byCode[lsoa.String]; ok && st.Status == "placed" {
+			l.grants += st.Amount
+			r.GrantsPlaced += st.Amount
+		}
+		return nil
+	}, within, MoneyGrantMonths)
 	if err != nil {
-		return fmt.Errorf("money %s: spending by status: %w", within, err)
+		return fmt.Errorf("money %s: grants: %w", within, err)
 	}
-	r.Grants, r.GrantsTotal, err = scan(`
-		SELECT status, count(DISTINCT recipient_org_name), count(*), sum(amount)::DOUBLE
-		FROM grant_places
-		WHERE coalesce(beneficiary_lad_code, lad_code) = $1 AND amount IS NOT NULL AND coalesce(currency, 'GBP') = 'GBP'
-		  AND award_date > (SELECT max(award_date) FROM grants) - to_months($3::INTEGER) AND $2::INTEGER > 0
-		GROUP BY status ORDER BY sum(amount) DESC`, map[string]bool{"placed": true})
-	if err != nil {
-		return fmt.Errorf("money %s: grants by status: %w", within, err)
-	}
+	r.Grants = finish(r.Grants, r.GrantsTotal, "placed")
 	return nil
 }
 
