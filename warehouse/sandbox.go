@@ -218,7 +218,7 @@ func (s *Sandbox) check(ctx context.Context, conn *sql.Conn, q string) (string, 
 	}
 	if info.Type != "SELECT" && info.Type != "EXPLAIN" {
 		return "", info, &QueryError{Kind: ErrForbidden, Err: ErrNotReadOnly,
-			Msg: fmt.Sprintf("Only read statements (SELECT, WITH … SELECT, EXPLAIN) are allowed; this is %s.", info.Type)}
+			Msg: fmt.Sprintf("Only read-only statements (SELECT, WITH … SELECT, EXPLAIN) are allowed; this is %s.", info.Type)}
 	}
 	inner := q
 	if info.Type == "EXPLAIN" {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -17,18 +18,21 @@ import (
 )
 
 const queryHelp = `Runs one read-only SQL statement (SELECT, WITH … SELECT, EXPLAIN) against the
-warehouse, opened read-only with file access disabled. Tables are described in
-docs/SCHEMA.md; "SELECT * FROM datasets" lists the catalogue.
+warehouse, with the same sandbox as the dashboard's SQL console (docs/SQL.md):
+the file is opened read-only, file access is disabled, the configuration is
+locked, the statement type is checked by DuckDB, functions with side effects are
+refused and the query runs in a transaction that is rolled back. Tables are
+described in docs/SCHEMA.md; "SELECT * FROM datasets" lists the catalogue.
 
 Examples:
   commonground query "SELECT count(*) FROM areas WHERE level = 'lsoa11' AND lad_code = 'E06000009'"
   commonground query --format csv "SELECT lsoa_code, imd_decile FROM imd WHERE edition = 2019" > imd.csv`
 
 func runQuery(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "query", "query [--db PATH] [--format table|csv|json] SQL", queryHelp)
+	fs := newFlags(e, "query", "query [--db PATH] [--format table|csv|json] [--timeout 30s] SQL", queryHelp)
 	db := dbFlag(fs)
-	format := fs.String("format", "table", "output format: table, csv or json")
-	timeout := fs.Duration("timeout", 30*time.Second, "cancel the query after this long")
+	format := fs.String("format", "table", "output format: table (the first 1000 rows and the count), csv or json (all rows)")
+	timeout := fs.Duration("timeout", warehouse.MaxSandboxTimeout, "cancel the query after this long (at most 30s)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -42,25 +46,30 @@ func runQuery(ctx context.Context, e *env, args []string) error {
 	default:
 		return usageError{"--format must be table, csv or json"}
 	}
+	if *timeout <= 0 || *timeout > warehouse.MaxSandboxTimeout {
+		return usageError{"--timeout must be more than 0 and at most 30s"}
+	}
 	w, err := warehouse.Open(ctx, *db, warehouse.Options{ReadOnly: true, Logger: e.log})
 	if err != nil {
 		return err
 	}
 	defer w.Close()
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
-	rows, err := w.Query(ctx, strings.Join(pos, " "))
+	if err := w.Lockdown(ctx, ""); err != nil {
+		return err
+	}
+	sb := warehouse.NewSandbox(w, warehouse.SandboxOptions{Timeout: *timeout, DownloadTimeout: *timeout, MaxRows: maxTableRows})
+	q := strings.Join(pos, " ")
+	switch *format {
+	case "csv":
+		return sb.Stream(ctx, q, nil, func(rows *sql.Rows) error { return writeCSV(e.stdout, rows) })
+	case "json":
+		return sb.Stream(ctx, q, nil, func(rows *sql.Rows) error { return writeJSON(e.stdout, rows) })
+	}
+	res, err := sb.Preview(ctx, q)
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	switch *format {
-	case "csv":
-		return writeCSV(e.stdout, rows)
-	case "json":
-		return writeJSON(e.stdout, rows)
-	}
-	return writeTable(e.stdout, rows)
+	return writeTable(e.stdout, res)
 }
 
 // cell renders a value for text output.
@@ -185,44 +194,52 @@ func (r orderedRow) MarshalJSON() ([]byte, error) {
 
 const maxTableRows = 1000
 
-func writeTable(w io.Writer, rows *sql.Rows) error {
+// writeTable prints a previewed result as aligned columns.
+func writeTable(w io.Writer, res *warehouse.Result) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	n := 0
-	header := false
-	err := scanAll(rows, func(cols []string, vals []any) error {
-		if !header {
-			fmt.Fprintln(tw, strings.Join(cols, "\t"))
-			header = true
-		}
-		n++
-		if n > maxTableRows {
-			return nil
-		}
-		parts := make([]string, len(vals))
-		for i, v := range vals {
-			s := strings.NewReplacer("\t", " ", "\n", " ").Replace(cell(v))
+	names := make([]string, len(res.Columns))
+	for i, c := range res.Columns {
+		names[i] = c.Name
+	}
+	fmt.Fprintln(tw, strings.Join(names, "\t"))
+	parts := make([]string, len(res.Columns))
+	for _, row := range res.Rows {
+		for i, v := range row {
+			s := strings.NewReplacer("\t", " ", "\n", " ").Replace(previewCell(v))
 			if utf8.RuneCountInString(s) > 60 {
 				s = string([]rune(s)[:59]) + "…"
 			}
 			parts[i] = s
 		}
 		fmt.Fprintln(tw, strings.Join(parts, "\t"))
-		return nil
-	})
-	if !header {
-		cols, _ := rows.Columns()
-		fmt.Fprintln(tw, strings.Join(cols, "\t"))
 	}
-	tw.Flush()
-	if err != nil {
+	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if n > maxTableRows {
-		fmt.Fprintf(w, "(%d rows; showing the first %d — use --format csv for all)\n", n, maxTableRows)
+	if res.Truncated {
+		fmt.Fprintf(w, "(%d rows; showing the first %d — use --format csv for all)\n", res.Total, len(res.Rows))
 	} else {
-		fmt.Fprintf(w, "(%d row%s)\n", n, plural(n))
+		fmt.Fprintf(w, "(%d row%s)\n", res.Total, plural(int(res.Total)))
 	}
 	return nil
+}
+
+// previewCell renders a previewed (JSON-ready) value.
+func previewCell(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case float32:
+		return strconv.FormatFloat(float64(x), 'f', -1, 32)
+	case string:
+		return x
+	case []any, map[string]any:
+		b, _ := json.Marshal(x)
+		return string(b)
+	}
+	return fmt.Sprint(v)
 }
 
 func plural(n int) string {
