@@ -548,7 +548,8 @@ func (r *Recipe) Bind(ctx context.Context, db *warehouse.DB, get func(string) st
 	b := Binding{Values: map[string]string{}, AreaNames: map[string]string{}, Errors: map[string]string{}}
 	for _, p := range r.Params {
 		v := strings.TrimSpace(get(p.Name))
-		if v == "" {
+		defaulted := v == ""
+		if defaulted {
 			v = p.Default
 		}
 		b.Values[p.Name] = v
@@ -562,6 +563,16 @@ func (r *Recipe) Bind(ctx context.Context, db *warehouse.DB, get func(string) st
 			code, name, msg, err := ResolveArea(ctx, db, v, p.Levels)
 			if err != nil {
 				return b, err
+			}
+			if msg != "" && defaulted {
+				// The default area is not loaded here: offer the first
+				// one the picker lists instead of an error nobody caused.
+				if opts, err := p.Options(ctx, db); err == nil && len(opts) > 0 {
+					code, name, msg, err = ResolveArea(ctx, db, opts[0].Value, p.Levels)
+					if err != nil {
+						return b, err
+					}
+				}
 			}
 			if msg != "" {
 				b.Errors[p.Name] = p.Label + ": " + msg
@@ -577,6 +588,11 @@ func (r *Recipe) Bind(ctx context.Context, db *warehouse.DB, get func(string) st
 			for _, o := range opts {
 				found = found || o.Value == v
 			}
+			if !found && defaulted && p.ChoiceSQL != "" && len(opts) > 0 {
+				// A default the data does not have: the first option.
+				v, found = opts[0].Value, true
+				b.Values[p.Name], val = v, v
+			}
 			if !found {
 				b.Errors[p.Name] = p.Label + ": choose one of the options in the list"
 				continue
@@ -591,10 +607,17 @@ func (r *Recipe) Bind(ctx context.Context, db *warehouse.DB, get func(string) st
 // problem (not found, or which of several was meant); err is a failure.
 func ResolveArea(ctx context.Context, db *warehouse.DB, input string, allowed []string) (code, name, msg string, err error) {
 	input = strings.TrimSpace(input)
-	// "Trafford (Local authority)" as the picker shows it, or "Trafford E08000009".
-	if i := strings.LastIndex(input, " ("); i > 0 && strings.HasSuffix(input, ")") {
-		input = strings.TrimSpace(input[:i])
+	code, name, msg, err = resolveArea(ctx, db, input, allowed)
+	// "Trafford (local authority)", as the picker labels it.
+	if i := strings.LastIndex(input, " ("); err == nil && code == "" && i > 0 && strings.HasSuffix(input, ")") {
+		if c, n, m, e := resolveArea(ctx, db, strings.TrimSpace(input[:i]), allowed); e != nil || c != "" {
+			return c, n, m, e
+		}
 	}
+	return code, name, msg, err
+}
+
+func resolveArea(ctx context.Context, db *warehouse.DB, input string, allowed []string) (code, name, msg string, err error) {
 	type cand struct{ code, name, level string }
 	var cands []cand
 	seen := map[string]bool{}
