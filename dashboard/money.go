@@ -186,7 +186,7 @@ func (s *Server) moneyNeed(ctx context.Context, a Area) *MoneyNeed {
 				GROUP BY l.lad_code ORDER BY sum(coalesce(m.population, 0)) DESC LIMIT 1`, a.Code).Scan(&lad)
 		}
 	}
-	if lad == "" {
+	if lad == "" || !s.mayHaveMoney(ctx, lad) {
 		return nil
 	}
 	r, err := queries.Money(ctx, s.db, lad, level)

@@ -182,6 +182,8 @@ type tileServer struct {
 	// values caches /api/map/values responses (mapview.go); keys carry the
 	// data version.
 	values *tileCache
+	// money gates the profile's money report (moneygate.go).
+	money moneyGate
 	// maxBytes is the largest tile sent (maxTileBytes; tests lower it).
 	maxBytes int
 
@@ -229,6 +231,9 @@ func (s *Server) DataChanged() {
 	ts.catMu.Lock()
 	ts.catalogue = nil
 	ts.catMu.Unlock()
+	ts.money.mu.Lock()
+	ts.money.ready = false
+	ts.money.mu.Unlock()
 	ts.cache.reset()
 	ts.values.reset()
 	if s.cat != nil {

@@ -50,6 +50,7 @@ func commands() []command {
 		{"schema", "print the warehouse schema as Markdown", runSchema},
 		{"areas", "add, list, show or remove custom areas (your own boundaries) and their LSOAs", runAreas},
 		{"serve", "serve the dashboard and JSON API", runServe},
+		{"bench", "load-test a running server on this machine (profiles, tiles, page weight, memory)", runBench},
 		{"gaps", "rebuild or list service gaps: provision against need", runGaps},
 		{"version", "print the version", func(_ context.Context, e *env, _ []string) error {
 			fmt.Fprintln(e.stdout, "commonground", version)
