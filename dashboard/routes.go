@@ -19,6 +19,7 @@ func (s *Server) routes() {
 	e.GET("/gaps", s.gapsPage)                    // service gaps: ?service=gp&within=E08000009
 	e.GET("/recipes", s.recipeList)
 	e.GET("/recipes/:id", s.recipePage)
+	e.GET("/sql", s.sqlPage) // the SQL console: ?q= runs and shows a query (sql.go)
 	e.GET("/healthz", func(c echoContext) error { return c.String(http.StatusOK, "ok\n") })
 
 	api := e.Group("/api", corsGET)

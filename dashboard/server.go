@@ -48,7 +48,7 @@ type Server struct {
 	tiles  *tileServer
 	// sandbox runs untrusted SQL for /sql and /api/sql (sql.go).
 	sandbox *warehouse.Sandbox
-	prof   profileCache // area profile sections per data version (profile_cache.go)
+	prof    profileCache // area profile sections per data version (profile_cache.go)
 	// recipes are the saved queries, prepared at start-up (recipes.go).
 	recipes *queries.RecipeBook
 }

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -110,4 +113,164 @@ func toSQLResponse(res *warehouse.Result, opts warehouse.SandboxOptions) sqlResp
 	}
 	return sqlResponse{Columns: res.Columns, Rows: rows, RowCount: res.Total, Truncated: res.Truncated,
 		ElapsedMS: float64(res.Elapsed.Microseconds()) / 1000, RowLimit: opts.MaxRows, TimeoutMS: opts.Timeout.Milliseconds()}
+}
+
+// sqlExample is a starting query on the console, in plain words.
+type sqlExample struct{ Title, About, SQL string }
+
+// sqlExamples are questions a community worker might ask. They use the
+// tables as loaded by `make real-data` (Trafford is E08000009).
+var sqlExamples = []sqlExample{
+	{"The most deprived neighbourhoods in Trafford", "Neighbourhoods (LSOAs) by the 2019 Index of Multiple Deprivation; rank 1 is the most deprived in England.",
+		"SELECT lsoa_code, lsoa_name, imd_rank, imd_decile\nFROM imd\nWHERE edition = 2019 AND lad_name = 'Trafford'\nORDER BY imd_rank\nLIMIT 20"},
+	{"Which councils have the most neighbourhoods in England’s most deprived 10%", "A count for each local authority, 2019 index.",
+		"SELECT lad_name,\n       count(*) FILTER (WHERE imd_decile = 1) AS most_deprived_10pct,\n       count(*) AS neighbourhoods\nFROM imd\nWHERE edition = 2019\nGROUP BY lad_name\nORDER BY most_deprived_10pct DESC\nLIMIT 20"},
+	{"Who councils pay the most", "The 20 biggest suppliers in the loaded council spending files.",
+		"SELECT council_name, supplier_name, sum(amount) AS total_pounds, count(*) AS payments\nFROM spending\nGROUP BY council_name, supplier_name\nORDER BY total_pounds DESC\nLIMIT 20"},
+	{"Council spending month by month", "Total payments per council per month.",
+		"SELECT council_name, date_trunc('month', payment_date) AS month, sum(amount) AS total_pounds\nFROM spending\nGROUP BY ALL\nORDER BY council_name, month"},
+	{"GP practices and pharmacies in each Trafford ward", "Open services placed in wards by their location.",
+		"SELECT a.name AS ward,\n       count(*) FILTER (WHERE s.category = 'gp_practice') AS gp_practices,\n       count(*) FILTER (WHERE s.category = 'pharmacy') AS pharmacies\nFROM services s JOIN areas a ON a.code = s.ward_code\nWHERE s.status = 'open' AND s.lad_code = 'E08000009'\nGROUP BY a.name\nORDER BY a.name"},
+	{"Who gives grants, and how much", "Funders in the loaded 360Giving data.",
+		"SELECT funding_org_name, count(*) AS grants, sum(amount_awarded) AS total_pounds\nFROM grants\nGROUP BY funding_org_name\nORDER BY total_pounds DESC\nLIMIT 20"},
+	{"Trafford’s wards with their boundaries", "Download as GeoJSON to open in a map tool such as QGIS or geojson.io.",
+		"SELECT code, name, population, geometry\nFROM areas\nWHERE level = 'ward' AND lad_code = 'E08000009'\nORDER BY name"},
+	{"Services in Trafford with their locations", "Points with lon and lat: download as GeoJSON for a map.",
+		"SELECT name, category, postcode, lon, lat\nFROM services\nWHERE lad_code = 'E08000009' AND status = 'open'\nORDER BY category, name"},
+	{"What data is loaded", "Every dataset in the catalogue, who publishes it and its licence.",
+		"SELECT id, title, publisher, licence\nFROM datasets\nORDER BY id"},
+}
+
+type sqlColumnView struct {
+	Name, Type string
+	Numeric    bool
+}
+
+type sqlCellView struct {
+	Text          string
+	Null, Numeric bool
+}
+
+type sqlResultView struct {
+	Columns   []sqlColumnView
+	Rows      [][]sqlCellView
+	Total     int64
+	Shown     int
+	Truncated bool
+	Elapsed   string
+	Downloads []struct{ Label, URL string }
+	Permalink string
+}
+
+// sqlPage is GET /sql: the console. It works without JavaScript: the form
+// is a GET with ?q=, run and rendered here, so every result has a link.
+func (s *Server) sqlPage(c echo.Context) error {
+	ctx := c.Request().Context()
+	q := c.QueryParam("q")
+	opts := s.sandbox.Options()
+	data := map[string]any{"Query": q, "Timeout": humanDuration(opts.Timeout), "DownloadTimeout": humanDuration(opts.DownloadTimeout),
+		"MaxRows": opts.MaxRows}
+	examples := make([]map[string]string, len(sqlExamples))
+	for i, e := range sqlExamples {
+		examples[i] = map[string]string{"Title": e.Title, "About": e.About, "URL": "/sql?q=" + url.QueryEscape(e.SQL)}
+	}
+	data["Examples"] = examples
+	tables, err := s.db.Tables(ctx)
+	if err != nil {
+		return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
+	}
+	data["Tables"] = tables
+	status := http.StatusOK
+	if strings.TrimSpace(q) != "" {
+		res, err := s.sandbox.Preview(ctx, q)
+		if err != nil {
+			he, ok := sqlHTTPError(err).(*echo.HTTPError)
+			if !ok || he.Code >= 500 {
+				return err
+			}
+			status = he.Code
+			data["Error"] = he.Message
+			data["Busy"] = he.Code == http.StatusTooManyRequests
+		} else {
+			data["Result"] = resultView(res, q)
+		}
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.Render(status, "sql", page{Title: "SQL console", Description: "Query the open data behind Commonground with SQL, read-only, and download the results.", Data: data})
+}
+
+func resultView(res *warehouse.Result, q string) sqlResultView {
+	v := sqlResultView{Total: res.Total, Shown: len(res.Rows), Truncated: res.Truncated,
+		Elapsed: humanDuration(res.Elapsed), Permalink: "/sql?q=" + url.QueryEscape(q)}
+	geo := false
+	hasLon, hasLat := false, false
+	for _, c := range res.Columns {
+		numeric := isNumericType(c.Type)
+		v.Columns = append(v.Columns, sqlColumnView{Name: c.Name, Type: c.Type, Numeric: numeric})
+		n := strings.ToLower(c.Name)
+		switch {
+		case (n == "geometry" || n == "geom") && c.Type == "BLOB":
+			geo = true
+		case n == "lon" || n == "longitude" || n == "lng":
+			hasLon = true
+		case n == "lat" || n == "latitude":
+			hasLat = true
+		}
+	}
+	for _, row := range res.Rows {
+		cells := make([]sqlCellView, len(row))
+		for i, x := range row {
+			cells[i] = sqlCellView{Null: x == nil, Numeric: i < len(v.Columns) && v.Columns[i].Numeric, Text: cellText(x)}
+		}
+		v.Rows = append(v.Rows, cells)
+	}
+	base := "/api/sql?q=" + url.QueryEscape(q) + "&format="
+	v.Downloads = append(v.Downloads, struct{ Label, URL string }{"CSV", base + "csv"},
+		struct{ Label, URL string }{"JSON", base + "json&download=1"}, struct{ Label, URL string }{"Parquet", base + "parquet"})
+	if geo || (hasLon && hasLat) {
+		v.Downloads = append(v.Downloads, struct{ Label, URL string }{"GeoJSON", base + "geojson"})
+	}
+	return v
+}
+
+func isNumericType(t string) bool {
+	switch {
+	case strings.HasPrefix(t, "DECIMAL"), strings.HasSuffix(t, "INT") && !strings.HasSuffix(t, "[]"):
+		return true
+	}
+	switch t {
+	case "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE":
+		return true
+	}
+	return false
+}
+
+func cellText(x any) string {
+	switch v := x.(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case float32:
+		return strconv.FormatFloat(float64(v), 'f', -1, 32)
+	case []any, map[string]any:
+		b, _ := json.Marshal(v)
+		return string(b)
+	}
+	return fmt.Sprint(x)
+}
+
+// humanDuration is "1 second", "30 seconds", "250 ms".
+func humanDuration(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return fmt.Sprintf("%d ms", d.Milliseconds())
+	case d == time.Second:
+		return "1 second"
+	case d%time.Second == 0:
+		return fmt.Sprintf("%d seconds", int(d.Seconds()))
+	}
+	return fmt.Sprintf("%.1f seconds", d.Seconds())
 }

@@ -562,7 +562,7 @@ func displayValue(col arrow.Array, i int, bytes *int) any {
 		return a.Value(i).ToTime(unit).Format(time.RFC3339)
 	case *array.Decimal128:
 		*bytes += 24
-		return a.ValueStr(i)
+		return json.Number(a.ValueStr(i)) // exact, and a number in JSON
 	}
 	v := col.GetOneForMarshal(i)
 	switch x := v.(type) {
@@ -607,7 +607,7 @@ func (s *Sandbox) userError(ctx context.Context, err error) error {
 	case strings.Contains(msg, "Permission Error") || strings.Contains(msg, "disabled by configuration") ||
 		strings.Contains(msg, "configuration has been locked"):
 		kind = ErrForbidden
-		msg = "Reading or writing files, extensions and settings is not allowed here: query the warehouse tables instead. (" + cleanMessage(msg, s.db.path, s.opts.ExportDir) + ")"
+		msg = "Reading or writing files, extensions and settings is not allowed here: query the warehouse tables instead.\n\n" + cleanMessage(msg, s.db.path, s.opts.ExportDir)
 		return &QueryError{Kind: kind, Msg: msg, Err: err}
 	case strings.Contains(msg, "Out of Memory") || strings.Contains(msg, "memory limit"):
 		return &QueryError{Kind: ErrTooMuchMemory, Err: err,
