@@ -19,13 +19,13 @@ import (
 // TestJourney is what a resident does: search by postcode from the home
 // page with the keyboard, open the neighbourhood's profile, see it on the
 // map, come back and open the printable briefing. Every page on the way
-// must load without script errors (a CSP violation is one) and pass axe.
+// must load without script errors (a CSP violation is one). TestAccessibility
+// runs axe on the same pages.
 func TestJourney(t *testing.T) {
 	server(t)
 	ctx := tab(t)
 	errs := watchErrors(ctx)
 	open(t, ctx, "/")
-	checkAxe(t, ctx, "/")
 	shot(t, ctx, "home")
 
 	// Type a Trafford postcode and press Enter, as a keyboard user would.
@@ -37,7 +37,6 @@ func TestJourney(t *testing.T) {
 	}
 	loc := eval[string](t, ctx, `location.pathname`)
 	if loc == "/search" {
-		checkAxe(t, ctx, "/search")
 		shot(t, ctx, "search")
 		// Several matches: take the neighbourhood (LSOA) the postcode is in.
 		if _, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(`table a[href^="/areas/E01"]`))); err != nil {
@@ -58,7 +57,6 @@ func TestJourney(t *testing.T) {
 		t.Errorf("profile %s (%s) does not link to Trafford", profile, h1)
 	}
 	waitFor(t, ctx, "the key facts", `document.querySelector("#facts-h") !== null`, 5*time.Second)
-	checkAxe(t, ctx, profile)
 	shot(t, ctx, "profile")
 
 	// See on the map: the area is selected and the map draws.
@@ -69,7 +67,6 @@ func TestJourney(t *testing.T) {
 	if got := eval[string](t, ctx, `document.getElementById("map").dataset.area`); got != strings.TrimPrefix(profile, "/areas/") {
 		t.Errorf("the map opened for area %q, want %s", got, profile)
 	}
-	checkAxe(t, ctx, "/map")
 	shot(t, ctx, "map")
 
 	// Back to the profile (the map keeps its state in the URL with
@@ -85,7 +82,6 @@ func TestJourney(t *testing.T) {
 	if !eval[bool](t, ctx, `document.querySelector("h1") !== null && document.body.textContent.includes(`+strconv.Quote(h1)+`)`) {
 		t.Errorf("the briefing does not name the area %q", h1)
 	}
-	checkAxe(t, ctx, profile+"/briefing")
 	shot(t, ctx, "briefing")
 
 	for _, e := range errs.list() {

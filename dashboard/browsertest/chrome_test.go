@@ -102,7 +102,7 @@ func tab(t *testing.T) context.Context {
 	t.Helper()
 	bctx := browser(t)
 	tabCtx, cancel := chromedp.NewContext(bctx)
-	ctx, cancelT := context.WithTimeout(tabCtx, 45*time.Second)
+	ctx, cancelT := context.WithTimeout(tabCtx, 90*time.Second)
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)); err != nil {
 		t.Fatalf("open tab: %v", err)
 	}

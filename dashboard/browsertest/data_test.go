@@ -2,6 +2,8 @@ package browsertest
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -17,6 +19,7 @@ import (
 	"commonground/dashboard"
 	"commonground/ingest"
 	"commonground/ingest/catalog"
+	"commonground/ingest/custom"
 	"commonground/ingest/source"
 	"commonground/queries"
 	"commonground/warehouse"
@@ -48,7 +51,8 @@ func sharedData(t testing.TB) string {
 // traffordLoads is just enough of the shared data for Trafford's pages:
 // its LSOA boundaries only (the loader takes a subset of the per-authority
 // files and warns), the national lookups, deprivation and population (so
-// England comparisons are real), its postcodes and its GP practices.
+// England comparisons are real), its postcodes, GP practices and pharmacies, and its council's card
+// spending and voluntary sector grants.
 var traffordLoads = []struct {
 	id    string
 	files []string
@@ -68,6 +72,8 @@ var traffordLoads = []struct {
 	{"imd2025", []string{"deprivation/iod2025_derived/imd2025_england_lsoa21.csv"}},
 	{"trafford-gp-practices", []string{"services/greater_manchester/trafford_general_practices.geojson"}},
 	{"gm-pharmacies", []string{"services/greater_manchester/gm_pharmacies.geojson"}},
+	{"spending", []string{"spending/trafford/government_procurement_card_transactions_2024-25.csv"}},
+	{"grants", []string{"spending/360giving/trafford_council_voluntary_sector_grants.csv"}},
 }
 
 var (
@@ -115,6 +121,19 @@ func traffordDB(t testing.TB) *warehouse.DB {
 				return
 			}
 		}
+		// Trafford's localities, as residents' own areas (as make
+		// real-data does with areas add --each).
+		f, err := custom.ReadFile(filepath.Join(dd, "boundaries/custom_areas/trafford_localities_2023_generalised.geojson"))
+		if err != nil {
+			dataErr = err
+			return
+		}
+		for _, ft := range f.Features {
+			if _, err := custom.Add(ctx, dataWH, custom.Spec{Name: ft.Name(""), Geometry: ft.Geometry}); err != nil {
+				dataErr = fmt.Errorf("custom area %s: %w", ft.Name(""), err)
+				return
+			}
+		}
 		t.Logf("loaded Trafford's data in %v", time.Since(start).Round(time.Millisecond))
 	})
 	if dataErr != nil {
@@ -142,7 +161,24 @@ func server(t testing.TB) *httptest.Server {
 			srvErr = err
 			return
 		}
-		h, err := dashboard.New(dashboard.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, db, cat)
+		// Uploads on, as commonground serve has them (cmd/commonground
+		// customAreaAdder): the add-area page and drawing on the map.
+		add := func(ctx context.Context, name string, r io.Reader, file string) (string, error) {
+			f, err := custom.Read(r, file)
+			if err != nil {
+				return "", fmt.Errorf("%w: %v", dashboard.ErrBadUpload, err)
+			}
+			a, err := custom.Add(ctx, db, custom.Spec{Name: name, Geometry: f.Union()})
+			if errors.Is(err, custom.ErrInvalid) || errors.Is(err, custom.ErrNoLSOAs) {
+				return "", fmt.Errorf("%w: %v", dashboard.ErrBadUpload, err)
+			}
+			if err != nil {
+				return "", err
+			}
+			cat.Reset()
+			return a.Code, nil
+		}
+		h, err := dashboard.New(dashboard.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), AddCustomArea: add}, db, cat)
 		if err != nil {
 			srvErr = err
 			return
