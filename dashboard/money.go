@@ -196,7 +196,7 @@ func (s *Server) moneyNeed(ctx context.Context, a Area) *MoneyNeed {
 		}
 		return nil
 	}
-	if r.SpendLocal == 0 && r.GrantsPlaced == 0 {
+	if r.SpendTotal == 0 && r.GrantsTotal == 0 {
 		return nil
 	}
 	m := &MoneyNeed{Report: r, Area: a, Link: "/money?within=" + lad + "&level=" + level,

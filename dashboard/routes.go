@@ -17,6 +17,7 @@ func (s *Server) routes() {
 	e.GET("/map", s.mapPage)                      // the map explorer; ?view=table for its figures
 	e.GET("/tiles/:layer/:z/:x/:y", s.handleTile) // y is "{y}.mvt"; see tiles.go
 	e.GET("/gaps", s.gapsPage)                    // service gaps: ?service=gp&within=E08000009
+	e.GET("/money", s.moneyPage)                  // money against need: ?within=E08000009&level=ward|custom
 	e.GET("/recipes", s.recipeList)
 	e.GET("/recipes/:id", s.recipePage)
 	e.GET("/sql", s.sqlPage) // the SQL console: ?q= runs and shows a query (sql.go)
@@ -33,6 +34,7 @@ func (s *Server) routes() {
 	api.GET("/gaps", s.apiGaps)
 	api.GET("/sql", s.apiSQL)  // the SQL sandbox: ?q=…&format=json|csv|parquet|geojson (sql.go)
 	api.POST("/sql", s.apiSQL) // the same, for long queries
+	api.GET("/money", s.apiMoney)
 	api.GET("/recipes", s.apiRecipes)
 	api.GET("/recipes/:id", s.apiRecipe)
 	api.GET("/export/:table", s.apiExport)
