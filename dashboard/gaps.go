@@ -68,6 +68,9 @@ type gapsView struct {
 	NeedName        string
 	// PluralCap and NameCap are the type's names with a capital.
 	PluralCap, NameCap string
+	// Per10k and MeanKm, when Has (the report's are pointers).
+	Per10k, MeanKm float64
+	Has            bool
 	Error              string
 }
 
@@ -119,6 +122,9 @@ func (s *Server) gapsPage(c echo.Context) error {
 		default:
 			v.Report, v.Sentences, v.Coverage, v.NeedName = &rep, rep.Sentences(), rep.CoverageNote(), queries.NeedName(rep.NeedDomain)
 			v.PluralCap, v.NameCap = capitalFirst(t.Plural), capitalFirst(t.Name)
+			if rep.Per10k != nil && rep.MeanKm != nil {
+				v.Per10k, v.MeanKm, v.Has = *rep.Per10k, *rep.MeanKm, true
+			}
 			for i, r := range rep.Flagged() {
 				v.Flagged = append(v.Flagged, rankedGap{i + 1, r})
 			}

@@ -155,7 +155,7 @@ func Gaps(ctx context.Context, db *warehouse.DB, service, within string) (GapRep
 	}
 
 	rows, err := db.SQL().QueryContext(ctx, `
-		SELECT s.lsoa11_code, coalesce(a.name, ''), coalesce(a.ward_code, ''), coalesce(w.name, ''), coalesce(s.lad_code, ''), coalesce(l.name, ''),
+		SELECT s.lsoa11_code, coalesce(a.name, ''), coalesce(a.ward_code, ''), coalesce(w.name, lk.ward_name, ''), coalesce(s.lad_code, ''), coalesce(l.name, ''),
 		       coalesce(a.centroid_lon, 0), coalesce(a.centroid_lat, 0),
 		       s.nearest_km, s.services_within, s.services_in_lsoa, coalesce(s.population, 0), coalesce(s.residents, 0), s.beyond_threshold,
 		       coalesce(s.need_rank, 0), coalesce(s.need_decile, 0), coalesce(s.imd_decile, 0), coalesce(s.need_rank_la, 0), s.lsoas_la,
@@ -166,6 +166,8 @@ func Gaps(ctx context.Context, db *warehouse.DB, service, within string) (GapRep
 		LEFT JOIN areas a ON a.level = 'lsoa11' AND a.code = s.lsoa11_code
 		LEFT JOIN (SELECT code, any_value(name) AS name FROM areas WHERE level = 'ward' GROUP BY code) w ON w.code = a.ward_code
 		LEFT JOIN (SELECT code, any_value(name) AS name FROM areas WHERE level = 'lad' GROUP BY code) l ON l.code = s.lad_code
+		-- Ward names from the lookup when the ward boundaries of that vintage are not loaded.
+		LEFT JOIN (SELECT ward_code, any_value(ward_name) AS ward_name FROM lookup_lsoa_ward_lad GROUP BY ward_code) lk ON lk.ward_code = a.ward_code
 		WHERE m.area_code = ? AND m.area_level = ? AND m.lsoa_vintage = 2011`, t.Key, rep.Within.Code, level)
 	if err != nil {
 		return rep, fmt.Errorf("gaps %s in %s: %w", t.Key, within, err)
@@ -287,7 +289,11 @@ func (r GapReport) Sentences() []string {
 	if r.Beyond.Population == 0 {
 		out = append(out, fmt.Sprintf("No neighbourhood of %s has its centre %s.", area, dist))
 	} else {
-		s := fmt.Sprintf("%s %s of %s live in neighbourhoods whose centre is %s", capitalise(people(r.Beyond.Population)), who, area, dist)
+		of := "of"
+		if t.Children {
+			of = "in"
+		}
+		s := fmt.Sprintf("%s %s %s %s live in neighbourhoods whose centre is %s", capitalise(people(r.Beyond.Population)), who, of, area, dist)
 		switch share := float64(r.BeyondNeed.Population) / float64(r.Beyond.Population); {
 		case r.BeyondNeed.Population == 0:
 			s += fmt.Sprintf("; none of those neighbourhoods are among the 20%% most deprived in England for %s.", NeedName(r.NeedDomain))
@@ -311,14 +317,23 @@ func (r GapReport) Sentences() []string {
 		}
 		return fmt.Sprintf("%d (%s residents) compared with %s", c.LSOAs, people(c.Residents), frame)
 	}
-	out = append(out, fmt.Sprintf("High need, low provision (among the most deprived fifth for %s and the furthest fifth from a %s): of the %d neighbourhoods of %s, %s, and %s.",
-		NeedName(r.NeedDomain), t.Name, r.Covered.LSOAs, area, part(e, "England"), part(l, "their local authority")))
+	out = append(out, fmt.Sprintf("High need, low provision for %s, of the %d neighbourhoods of %s: %s, and %s. These are among the most deprived fifth for %s and the furthest fifth from a %s.",
+		t.Plural, r.Covered.LSOAs, area, part(e, "England"), part(l, "their local authority"), NeedName(r.NeedDomain), t.Name))
 	return out
 }
 
 // CoverageNote says where the type is loaded, when that is not all of
 // England, so "England" in the flags is read correctly.
 func (r GapReport) CoverageNote() string {
+	note := r.coverage()
+	if r.NeedDomain != r.Service.NeedDomain {
+		note = strings.TrimSpace(note + " " + NeedName(r.Service.NeedDomain) + " is not loaded (IoD2019 File 3), so need here is the overall Index of Multiple Deprivation.")
+		note = capitalise(note)
+	}
+	return note
+}
+
+func (r GapReport) coverage() string {
 	n := len(r.CoveredLADs)
 	if n == 0 {
 		return fmt.Sprintf("No %s with a location are loaded.", r.Service.Plural)

@@ -1,0 +1,32 @@
+-- id: access_childrens_centre_beyond_km
+-- title: Children more than 1.6 km from a children's centre
+-- definition: The share of children aged 0-15 who live in neighbourhoods (LSOAs) whose centre
+--   is more than 1.6 km in a straight line from the nearest open children's centre.
+-- unit: %
+-- polarity: higher is worse
+-- rule: ratio
+-- numerator: children aged 0-15 of LSOAs whose centre is more than 1.6 km from the nearest
+--   children's centre
+-- denominator: all children aged 0-15
+-- ci: none
+-- sources: * (services), boundaries-lsoa11 (areas), imd2019 (imd)
+-- geography: lsoa11
+-- caveat: Straight-line (great-circle) distance from each LSOA's centroid, not travel distance
+--   or time, and not where each resident lives.
+-- caveat: Computed only for LSOAs in local authorities with at least one children's centre
+--   located in the loaded data; children's centres just over a boundary count; near the
+--   edge of the loaded data the nearest may be missing, which overstates distances.
+-- caveat: A service located by postcode is placed at the postcode's centre, so its distance is
+--   approximate; a service missing from the data looks like a gap.
+-- caveat: Children are the IoD2019 population denominators for ages 0-15 (mid-2015) on 2011
+--   LSOA boundaries.
+-- caveat: From the service_access table (docs/METHODS.md), rebuilt after each load.
+-- caveat: No confidence interval: the share is a count of whole neighbourhoods, not a sample.
+-- sentence: {value} of children aged 0-15 in {area} live in neighbourhoods more than 1.6 km
+--   from the nearest children's centre{compare}.
+
+SELECT lsoa11_code AS lsoa_code,
+       CASE WHEN beyond_threshold THEN population ELSE 0 END AS numerator,
+       population AS denominator
+FROM service_access
+WHERE service = 'childrens_centre' AND population IS NOT NULL

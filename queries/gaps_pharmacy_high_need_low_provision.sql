@@ -1,0 +1,35 @@
+-- id: gaps_pharmacy_high_need_low_provision
+-- title: Residents in high-need, low-provision neighbourhoods for pharmacies
+-- definition: The share of residents who live in neighbourhoods (LSOAs) among the most deprived
+--   fifth for health deprivation and disability and among the furthest fifth from a
+--   pharmacy, compared with England or with their local authority (docs/METHODS.md).
+-- unit: %
+-- polarity: higher is worse
+-- rule: ratio
+-- numerator: residents of LSOAs flagged high need, low provision against England or their local
+--   authority
+-- denominator: all residents of LSOAs where pharmacies are loaded
+-- ci: none
+-- sources: * (services), boundaries-lsoa11 (areas), population-sape (population), imd2019 (imd)
+-- geography: lsoa11
+-- caveat: Straight-line (great-circle) distance from each LSOA's centroid, not travel distance
+--   or time, and not where each resident lives.
+-- caveat: Computed only for LSOAs in local authorities with at least one pharmacy located in
+--   the loaded data; pharmacies just over a boundary count; near the edge of the loaded
+--   data the nearest may be missing, which overstates distances.
+-- caveat: A service located by postcode is placed at the postcode's centre, so its distance is
+--   approximate; a service missing from the data looks like a gap.
+-- caveat: Residents are the ONS mid-2017 estimates on 2011 LSOA boundaries (2011 LSOAs are the
+--   boundaries loaded for all of England).
+-- caveat: From the service_access table (docs/METHODS.md), rebuilt after each load.
+-- caveat: "Compared with England" ranks distance among the neighbourhoods where pharmacies are
+--   loaded; deprivation is ranked against all of England (IMD 2019).
+-- caveat: No confidence interval: the share is a count of whole neighbourhoods, not a sample.
+-- sentence: {value} of residents in {area} live in neighbourhoods with high need and low
+--   provision of pharmacies{compare}.
+
+SELECT lsoa11_code AS lsoa_code,
+       CASE WHEN flag_england OR flag_la THEN residents ELSE 0 END AS numerator,
+       residents AS denominator
+FROM service_access
+WHERE service = 'pharmacy' AND residents IS NOT NULL
