@@ -71,7 +71,7 @@ type gapsView struct {
 	// Per10k and MeanKm, when Has (the report's are pointers).
 	Per10k, MeanKm float64
 	Has            bool
-	Error              string
+	Error          string
 }
 
 type rankedGap struct {
