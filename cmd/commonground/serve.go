@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"commonground/dashboard"
@@ -19,22 +20,36 @@ const serveHelp = `Serves the dashboard and the JSON API from the warehouse file
 process owns the database: stop it before running ingest from another process.`
 
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "serve", "serve [--db PATH] [--addr HOST:PORT] [--refresh 24h]", serveHelp)
+	fs := newFlags(e, "serve", "serve [--db PATH] [--addr HOST:PORT] [--refresh 24h] [--sql-timeout 1s] [--memory-limit 2GB]", serveHelp)
 	db := dbFlag(fs)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	refresh := fs.Duration("refresh", 0, "re-ingest the datasets loaded from URLs this often (conditional GET; unchanged ones are skipped); 0 = never")
 	cacheDir := fs.String("cache-dir", defaultCacheDir(), "where downloads are cached, for --refresh (env COMMONGROUND_CACHE)")
+	sqlTimeout := fs.Duration("sql-timeout", warehouse.DefaultSandboxTimeout, "time limit for a query in the SQL console and /api/sql (at most 30s)")
+	sqlDownload := fs.Duration("sql-download-timeout", 30*time.Second, "time limit for a full SQL download: CSV, JSON, Parquet, GeoJSON (at most 5m)")
+	sqlConc := fs.Int("sql-concurrency", 4, "SQL console queries that run at once; more wait up to 2s, then get HTTP 429")
+	memLimit := fs.String("memory-limit", "", "DuckDB memory limit for the whole server, e.g. 2GB (default: DuckDB's own, 80% of RAM)")
 	if _, err := parse(fs, args); err != nil {
 		return err
+	}
+	if *sqlTimeout <= 0 || *sqlTimeout > warehouse.MaxSandboxTimeout {
+		return usageError{"--sql-timeout must be more than 0 and at most 30s"}
 	}
 	if err := parseRefresh(*refresh); err != nil {
 		return err
 	}
-	w, err := warehouse.Open(ctx, *db, warehouse.Options{Logger: e.log})
+	w, err := warehouse.Open(ctx, *db, warehouse.Options{Logger: e.log, MemoryLimit: *memLimit})
 	if err != nil {
 		return err
 	}
 	defer w.Close()
+	// Parquet downloads are written here by DuckDB and streamed; it is the
+	// only directory the locked-down database may touch (docs/SQL.md).
+	exportDir, err := warehouse.NewExportDir()
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(exportDir)
 	if err := syncCatalog(ctx, w); err != nil {
 		return err
 	}
@@ -50,7 +65,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := cat.Validate(ctx, w); err != nil {
 		return fmt.Errorf("indicator files: %w", err)
 	}
-	h, err := dashboard.New(dashboard.Config{Logger: e.log, Version: version, AddCustomArea: customAreaAdder(w, cat)}, w, cat)
+	h, err := dashboard.New(dashboard.Config{Logger: e.log, Version: version, AddCustomArea: customAreaAdder(w, cat),
+		SQL: warehouse.SandboxOptions{Timeout: *sqlTimeout, DownloadTimeout: *sqlDownload, MaxConcurrent: *sqlConc, ExportDir: exportDir}}, w, cat)
 	if err != nil {
 		return err
 	}
