@@ -27,6 +27,10 @@ type Dataset struct {
 	// own download where it is a stable file, otherwise the exact upstream
 	// copy (repository and commit) that Commonground is tested against.
 	URLs []string
+	// LocalOnly marks a dataset with no official source (the user's own
+	// suppliers lookup): it loads only files the user names, and --all
+	// skips it.
+	LocalOnly bool
 	// Format describes the official files ("CSV", "GeoJSON (per local authority, gzip)").
 	Format    string
 	Geography string
@@ -99,7 +103,7 @@ func (d Dataset) Validate() error {
 	if len(missing) > 0 {
 		return fmt.Errorf("dataset %s: missing %s", d.ID, strings.Join(missing, ", "))
 	}
-	if len(d.URLs) == 0 {
+	if len(d.URLs) == 0 && !d.LocalOnly {
 		return fmt.Errorf("dataset %s: no official URL", d.ID)
 	}
 	if len(d.Files) == 0 {

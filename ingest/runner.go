@@ -78,6 +78,9 @@ func (r *Runner) RunWith(ctx context.Context, ds Dataset, req Request) (Summary,
 		log = slog.Default()
 	}
 	official := len(args) == 0
+	if official && ds.LocalOnly {
+		return Summary{}, fmt.Errorf("ingest %s: there is no official source for this dataset: name your own file", ds.ID)
+	}
 	if official {
 		args = ds.URLs
 	}

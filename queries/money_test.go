@@ -497,8 +497,6 @@ func TestSupplierPlacesRules(t *testing.T) {
 			('b', 'test', 'charity', 'Hilltop Care (North)', 'ZZ2 2BB', 'postcode', 'open', 'E01999992', 'E08999998'),
 			('c', 'test', 'school', 'Twin Oaks', 'ZZ1 1AA', 'postcode', 'open', 'E01999991', 'E08999999'),
 			('d', 'test', 'school', 'Twin Oaks', 'ZZ2 2BB', 'postcode', 'open', 'E01999992', 'E08999998')`,
-		`INSERT INTO suppliers (council_code, supplier_id, supplier_name, postcode) VALUES
-			('E08999999', 'S1', NULL, 'ZZ1 1AA'), (NULL, NULL, 'Acme & Sons Ltd', 'ZZ2 2BB')`,
 		`INSERT INTO spending (council_code, source_file, source_line, payment_date, supplier_name, supplier_id, amount) VALUES
 			('E08999999', 'f', 1, DATE '2025-01-01', 'Anything', 'S1', 10),
 			('E08999999', 'f', 2, DATE '2025-01-01', 'ACME AND SONS LIMITED', NULL, 20),
@@ -511,6 +509,24 @@ func TestSupplierPlacesRules(t *testing.T) {
 		if _, err := db.SQL().Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
+	}
+	// The suppliers lookup goes through the ordinary ingest (a hand-made
+	// file; its bad postcode is rejected, not guessed).
+	ds, err := catalog.ByID("suppliers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	run := &ingest.Runner{DB: db, Fetcher: &source.Fetcher{CacheDir: t.TempDir(), Logger: log}, Logger: log}
+	sum, err := run.Run(t.Context(), ds, []string{filepath.Join("testdata", "suppliers.csv")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Rows != 2 || sum.Rejected != 1 {
+		t.Errorf("suppliers load: %d rows, %d rejected; want 2 and 1", sum.Rows, sum.Rejected)
+	}
+	if _, err := run.Run(t.Context(), ds, nil); err == nil || !strings.Contains(err.Error(), "no official source") {
+		t.Errorf("suppliers without files: %v", err)
 	}
 	want := map[string][3]string{ // name → method, status, lsoa
 		"Anything":              {"lookup_id", "local", "E01999991"},

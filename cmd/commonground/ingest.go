@@ -54,7 +54,9 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 		return usageError{"--all takes no dataset or files"}
 	case *all:
 		for _, d := range catalog.All() {
-			jobs = append(jobs, job{ds: d})
+			if !d.LocalOnly { // the user's own lookups have no official source
+				jobs = append(jobs, job{ds: d})
+			}
 		}
 	case len(pos) == 0:
 		fs.Usage()

@@ -24,6 +24,7 @@ func All() []ingest.Dataset {
 	all = append(all, services()...)
 	all = append(all, spending()...)
 	all = append(all, grants()...)
+	all = append(all, suppliers()...)
 	return all
 }
 
