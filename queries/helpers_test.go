@@ -37,6 +37,7 @@ func TestMain(m *testing.M) {
 	if realDir != "" {
 		os.RemoveAll(realDir)
 	}
+	closeGM()
 	if moneyWH != nil { // money_test.go
 		moneyWH.Close()
 	}
