@@ -7,7 +7,7 @@ ADDR    ?= 127.0.0.1:8080
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 export GOFLAGS := -tags=$(TAGS)
 
-.PHONY: build run real-data test test-short test-cgocheck bench fuzz schema vendor clean
+.PHONY: build run real-data test test-short test-browser test-cgocheck bench fuzz schema vendor clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/commonground ./cmd/commonground
@@ -27,6 +27,11 @@ test:
 
 test-short:
 	$(GO) test -short ./...
+
+# Just the browser tests (headless Chromium + axe-core; see docs/TESTING.md).
+# make test runs them too.
+test-browser:
+	$(GO) test -count=1 -v ./dashboard/browsertest/
 
 # The cgo pointer checks that Arrow buffers handed to DuckDB must pass.
 test-cgocheck:

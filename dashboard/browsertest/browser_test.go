@@ -258,3 +258,53 @@ func TestBriefingPrintsOnA4(t *testing.T) {
 		}
 	}
 }
+
+// TestGapsPage (issue 7): a community worker picks GP practices and
+// Trafford on the gaps form, gets the summary, the map of Trafford's
+// neighbourhoods with its text alternative, and the ranked table, whose
+// first neighbourhood opens its profile.
+func TestGapsPage(t *testing.T) {
+	server(t)
+	ctx := tab(t)
+	errs := watchErrors(ctx)
+	open(t, ctx, "/gaps")
+	// Choose from the two lists (they must offer these options).
+	if got := eval[string](t, ctx, `(() => { const s = document.querySelector("#gaps-service"), w = document.querySelector("#gaps-within");
+		s.value = "gp"; w.value = "`+trafford+`"; return s.value + " " + w.value; })()`); got != "gp "+trafford {
+		t.Fatalf("the gaps form does not offer GP practices in Trafford (chose %q)", got)
+	}
+	if _, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS("#gaps-submit"))); err != nil {
+		t.Fatalf("submit the gaps form: %v", err)
+	}
+	q := eval[string](t, ctx, `location.pathname + location.search`)
+	if !strings.Contains(q, "service=gp") || !strings.Contains(q, "within="+trafford) {
+		t.Fatalf("the form went to %s, want /gaps?service=gp&within=%s", q, trafford)
+	}
+	if !eval[bool](t, ctx, `document.querySelector("#gaps-error") === null`) {
+		t.Fatalf("the gaps page shows an error: %s", eval[string](t, ctx, `document.querySelector("#gaps-error").textContent.trim()`))
+	}
+	waitFor(t, ctx, "the summary", `document.querySelector("#gaps-summary #gaps-counts") !== null`, 5*time.Second)
+	// The map: an SVG of Trafford's neighbourhoods (at least a hundred
+	// shapes), with a name for screen readers.
+	if n := eval[int](t, ctx, `document.querySelectorAll("#gaps-map svg[role=img] path").length`); n < 100 {
+		t.Errorf("the gaps map draws %d shapes, want one per Trafford neighbourhood (>100)", n)
+	}
+	checkTextAlternatives(t, ctx, q)
+	rows := eval[int](t, ctx, `document.querySelectorAll("#gaps-table tbody tr").length`)
+	none := eval[bool](t, ctx, `document.querySelector("#gaps-none") !== null`)
+	if rows == 0 && !none {
+		t.Fatal("the gaps page has neither a ranked table nor the 'no neighbourhood' message")
+	}
+	shot(t, ctx, "gaps-trafford")
+	if rows > 0 {
+		if _, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(`#gaps-table tbody tr:first-child a[href^="/areas/"]`))); err != nil {
+			t.Fatalf("open the first flagged neighbourhood: %v", err)
+		}
+		if p := eval[string](t, ctx, `location.pathname`); !strings.HasPrefix(p, "/areas/E01") {
+			t.Errorf("the first flagged neighbourhood links to %s", p)
+		}
+	}
+	for _, e := range errs.list() {
+		t.Errorf("page error: %s", e)
+	}
+}

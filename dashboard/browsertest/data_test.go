@@ -134,6 +134,10 @@ func traffordDB(t testing.TB) *warehouse.DB {
 				return
 			}
 		}
+		// As commonground serve does at start: derive the service gaps.
+		if dataErr = queries.EnsureAccess(ctx, dataWH, nil); dataErr != nil {
+			return
+		}
 		t.Logf("loaded Trafford's data in %v", time.Since(start).Round(time.Millisecond))
 	})
 	if dataErr != nil {
@@ -159,6 +163,9 @@ func server(t testing.TB) *httptest.Server {
 		cat, err := queries.Default()
 		if err != nil {
 			srvErr = err
+			return
+		}
+		if srvErr = cat.Validate(context.Background(), db); srvErr != nil {
 			return
 		}
 		// Uploads on, as commonground serve has them (cmd/commonground
