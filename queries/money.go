@@ -554,3 +554,31 @@ func (r *MoneyReport) UnplacedSpend() float64 { return r.SpendTotal - r.SpendLoc
 
 // UnplacedPct is UnplacedSpend as a share of all the council's spending.
 func (r *MoneyReport) UnplacedPct() float64 { return pct(r.UnplacedSpend(), r.SpendTotal) }
+
+// WarmMoney computes the money reports (wards and custom areas) of every
+// authority with council spending or grants loaded, so the first visitor
+// to /money or a profile does not wait for them.
+func WarmMoney(ctx context.Context, db *warehouse.DB) error {
+	var lads []string
+	err := scanEach(ctx, db, `SELECT DISTINCT code FROM areas WHERE level = 'lad'
+		AND (code IN (SELECT council_code FROM spending) OR code IN (SELECT lad_code FROM grants)) ORDER BY code`,
+		func(rows *sql.Rows) error {
+			var c string
+			if err := rows.Scan(&c); err != nil {
+				return err
+			}
+			lads = append(lads, c)
+			return nil
+		})
+	if err != nil {
+		return fmt.Errorf("warm money: %w", err)
+	}
+	for _, lad := range lads {
+		for _, level := range MoneyLevels {
+			if _, err := Money(ctx, db, lad, level); err != nil && !errors.Is(err, ErrBadRequest) {
+				return fmt.Errorf("warm money %s %s: %w", lad, level, err)
+			}
+		}
+	}
+	return nil
+}

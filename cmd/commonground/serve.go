@@ -79,6 +79,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			return
 		}
 		e.log.Info("indicators ready", "duration_ms", time.Since(start).Milliseconds())
+		if err := queries.WarmMoney(ctx, w); err != nil { // money against need (/money, profiles)
+			e.log.Warn("warming money reports", "err", err)
+		}
 	}()
 	if *refresh > 0 {
 		// See refresh.go. The dashboard must not import ingest, so it is
