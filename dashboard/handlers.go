@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -133,6 +134,14 @@ func (s *Server) area(c echo.Context) error {
 	if err != nil {
 		return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
 	}
+	// Money against need (money.go) and service gaps (gaps.go) are read-only once built: keep it with
+	// the other sections for the data version.
+	mn, _ := cachedSection(ctx, s, "moneyneed|"+a.Code+"|"+a.Level, func(ctx context.Context) (*MoneyNeed, error) {
+		return s.moneyNeed(ctx, a), nil
+	})
+	gaps, _ := cachedSection(ctx, s, "gaps|"+a.Code+"|"+a.Level, func(ctx context.Context) (*GapsSection, error) {
+		return s.areaGaps(ctx, a), nil
+	})
 	head, all, err := s.indicatorRows(ctx, a.Code)
 	if err != nil {
 		// The profile is still useful without indicators; say so and log.
@@ -142,7 +151,7 @@ func (s *Server) area(c echo.Context) error {
 		Description: levelName(a.Level) + " profile: " + a.Name,
 		Data: map[string]any{"Area": a, "Children": kids, "Deprivation": dep, "Map": m, "IndicatorMap": im,
 			"Headline": head, "Spine": s.spineFor(ctx, head), "Indicators": all, "IndicatorsFailed": err != nil,
-			"Services": svc, "Gaps": s.areaGaps(ctx, a), "Money": money, "MoneyNeed": s.moneyNeed(ctx, a)}})
+			"Services": svc, "Gaps": gaps, "Money": money, "MoneyNeed": mn}})
 }
 
 func (s *Server) apiArea(c echo.Context) error {

@@ -158,17 +158,7 @@ func (s *Server) profileMapState(q url.Values, inds []queries.Indicator) (string
 		ok = ok || ind.ID == id
 	}
 	if !ok {
-		id = ""
-		for _, pref := range []string{"imd2025_score", "imd2019_score"} {
-			for _, ind := range inds {
-				if id == "" && ind.ID == pref {
-					id = pref
-				}
-			}
-		}
-		if id == "" && len(inds) > 0 {
-			id = inds[0].ID
-		}
+		id = "" // chosen by defaultMapIndicator, by what the area has
 	}
 	var svc []string
 	if q.Get("map") == "" && len(q["svc"]) == 0 {
@@ -220,6 +210,46 @@ func (s *Server) areaShapes(ctx context.Context, a Area, vintage int) ([]lsoaSha
 	return out, rows.Err()
 }
 
+// contextShapes reads the LSOAs of one vintage around a neighbourhood
+// (its own box and most of it again on each side).
+func (s *Server) contextShapes(ctx context.Context, a Area, vintage int) ([]lsoaShape, error) {
+	level := "lsoa11"
+	if vintage == 2021 {
+		level = "lsoa21"
+	}
+	dx, dy := (a.MaxX-a.MinX)*0.8, (a.MaxY-a.MinY)*0.8
+	rows, err := s.db.SQL().QueryContext(ctx, `SELECT code, coalesce(name, ''), geometry FROM areas
+		WHERE level = ? AND vintage = ? AND geometry IS NOT NULL AND maxx >= ? AND minx <= ? AND maxy >= ? AND miny <= ?
+		ORDER BY code = ? DESC, code LIMIT 120`, level, vintage, a.MinX-dx, a.MaxX+dx, a.MinY-dy, a.MaxY+dy, a.Code)
+	if err != nil {
+		return nil, fmt.Errorf("shapes around %s: %w", a.Code, err)
+	}
+	defer rows.Close()
+	var out []lsoaShape
+	for rows.Next() {
+		var sh lsoaShape
+		var b []byte
+		if err := rows.Scan(&sh.code, &sh.name, &b); err != nil {
+			return nil, err
+		}
+		if g, err := wkb.Unmarshal(b); err == nil {
+			sh.geom = g
+			out = append(out, sh)
+		}
+	}
+	if len(out) > 0 && out[0].code != a.Code {
+		return nil, rows.Err() // the neighbourhood itself has no boundary of this vintage
+	}
+	return out, rows.Err()
+}
+
+func orDefault(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
 // profileService is one service point.
 type profileService struct {
 	Category, Name string
@@ -240,6 +270,8 @@ func (s *Server) servicesIn(ctx context.Context, b orb.Bound, cats []string) ([]
 	}
 	rows, err := s.db.SQL().QueryContext(ctx, `SELECT category, coalesce(name, ''), lon, lat FROM services
 		WHERE status = 'open' AND lon BETWEEN ? AND ? AND lat BETWEEN ? AND ? AND category IN (`+ph+`)
+		QUALIFY row_number() OVER (PARTITION BY category, regexp_replace(lower(coalesce(name, '')), '[^a-z0-9]', '', 'g'),
+		                                        round(lon, 2), round(lat, 2) ORDER BY dataset, id) = 1
 		ORDER BY category, name LIMIT `+fmt.Sprint(maxMapServices+1), args...)
 	if err != nil {
 		return nil, false, fmt.Errorf("services in box: %w", err)
@@ -291,7 +323,54 @@ func (s *Server) indicatorMap(ctx context.Context, a Area, q url.Values) (*Indic
 	})
 }
 
+// mapPreference is the order in which a default map indicator is looked
+// for; then the catalogue's order.
+var mapPreference = []string{"imd2025_score", "imd2019_score", "imd2025_income_rate", "distance_gp_km", "population_aged_65_plus"}
+
+// defaultMapIndicator is the first indicator (by mapPreference) with
+// values for at least two of the area's neighbourhoods (or for the
+// neighbourhood itself), trying a handful.
+func (s *Server) defaultMapIndicator(ctx context.Context, a Area, inds []queries.Indicator) string {
+	if s.cat == nil || len(inds) == 0 {
+		return ""
+	}
+	var order []string
+	order = append(order, mapPreference...)
+	for _, ind := range inds {
+		order = append(order, ind.ID)
+	}
+	known := map[string]bool{}
+	for _, ind := range inds {
+		known[ind.ID] = true
+	}
+	isLSOA := a.Level == "lsoa11" || a.Level == "lsoa21"
+	tried := 0
+	for _, id := range order {
+		if !known[id] || tried >= 8 {
+			continue
+		}
+		tried++
+		vs, err := s.cat.Values(ctx, s.db, id, "lsoa", a.Code)
+		if err != nil {
+			continue
+		}
+		n := 0
+		for _, v := range vs {
+			if v.Status == queries.StatusOK {
+				n++
+			}
+		}
+		if n >= 2 || (isLSOA && n == 1) {
+			return id
+		}
+	}
+	return inds[0].ID
+}
+
 func (s *Server) buildIndicatorMap(ctx context.Context, a Area, inds []queries.Indicator, id string, svc []string) (*IndicatorMap, error) {
+	if id == "" {
+		id = s.defaultMapIndicator(ctx, a, inds)
+	}
 	m := &IndicatorMap{Indicator: id}
 	var ind queries.Indicator
 	for _, i := range inds {
@@ -304,13 +383,26 @@ func (s *Server) buildIndicatorMap(ctx context.Context, a Area, inds []queries.I
 	if ind.Geography == "lsoa21" {
 		vintage = 2021
 	}
-	shapes, err := s.areaShapes(ctx, a, vintage)
+	isLSOA := a.Level == "lsoa11" || a.Level == "lsoa21"
+	var shapes []lsoaShape
+	var err error
+	if isLSOA {
+		// One neighbourhood alone says little: draw it among its neighbours.
+		shapes, err = s.contextShapes(ctx, a, vintage)
+	} else {
+		shapes, err = s.areaShapes(ctx, a, vintage)
+	}
 	if err != nil {
 		return nil, err
 	}
 	if len(shapes) == 0 {
 		// The other vintage may have boundaries: draw them uncoloured.
-		if shapes, err = s.areaShapes(ctx, a, 2032-vintage); err != nil {
+		if isLSOA {
+			shapes, err = s.contextShapes(ctx, a, 4032-vintage)
+		} else {
+			shapes, err = s.areaShapes(ctx, a, 4032-vintage)
+		}
+		if err != nil {
 			return nil, err
 		}
 		if len(shapes) == 0 {
@@ -326,7 +418,11 @@ func (s *Server) buildIndicatorMap(ctx context.Context, a Area, inds []queries.I
 	var sorted []float64
 	var valueList []queries.Value
 	if ind.ID != "" && s.cat != nil {
-		vs, err := s.cat.Values(ctx, s.db, ind.ID, "lsoa", a.Code)
+		within := a.Code
+		if isLSOA && a.LADCode != "" {
+			within = a.LADCode // the neighbours' values too
+		}
+		vs, err := s.cat.Values(ctx, s.db, ind.ID, "lsoa", within)
 		if err != nil {
 			s.log.Warn("map values", "area", a.Code, "indicator", ind.ID, "err", err)
 		}
@@ -345,7 +441,7 @@ func (s *Server) buildIndicatorMap(ctx context.Context, a Area, inds []queries.I
 			}
 		}
 		sort.Float64s(sorted)
-		if eng, ok := s.englandValue(ctx, ind.ID); ok || len(sorted) > 0 {
+		if eng, ok := s.englandValue(ctx, ind.ID); !isLSOA && (ok || len(sorted) > 0) {
 			m.Dist = distribution(ind, valueList, eng, ok, a.Name)
 		}
 	}
@@ -417,6 +513,9 @@ func (s *Server) buildIndicatorMap(ctx context.Context, a Area, inds []queries.I
 			desc += " (darker is lower)"
 		}
 	}
+	if isLSOA {
+		desc += ". " + a.Name + " is outlined in black among the neighbourhoods around it"
+	}
 	desc += ". The same figures are in the table below the map."
 	fmt.Fprintf(&b, `<desc id="imap-desc">%s</desc>`, template.HTMLEscapeString(desc))
 	counts := make([]int, nClasses)
@@ -431,6 +530,15 @@ func (s *Server) buildIndicatorMap(ctx context.Context, a Area, inds []queries.I
 		b.WriteString(`<path d="`)
 		writeRings(&b, sh.geom, project)
 		fmt.Fprintf(&b, `" fill="%s" fill-rule="evenodd" stroke="#ffffff" stroke-width="0.8"><title>%s</title></path>`, fill, template.HTMLEscapeString(label))
+	}
+	if isLSOA {
+		for _, sh := range shapes {
+			if sh.code == a.Code {
+				b.WriteString(`<path d="`)
+				writeRings(&b, sh.geom, project)
+				b.WriteString(`" fill="none" stroke="#0b0c0c" stroke-width="4" stroke-linejoin="round"/>`)
+			}
+		}
 	}
 	for i := range m.Classes {
 		m.Classes[i].Count = counts[i]
@@ -493,7 +601,11 @@ func (s *Server) buildIndicatorMap(ctx context.Context, a Area, inds []queries.I
 		mq.Set("layers", strings.Join(svc, ","))
 	}
 	m.MapURL = "/map?" + mq.Encode()
-	if m.Title != "" {
+	switch {
+	case m.Title != "" && isLSOA:
+		m.Caption = a.Name + " (outlined in black) and the neighbourhoods around it, shaded by " + lowerFirst(m.Title) +
+			", in groups of about equal size (quantiles) among those shown. Neighbourhoods outside " + orDefault(a.LADName, "its local authority") + " are grey."
+	case m.Title != "":
 		m.Caption = "Neighbourhoods (LSOAs) shaded by " + lowerFirst(m.Title) + ", in groups of about equal size (quantiles) within " + a.Name + "."
 	}
 	return m, nil

@@ -78,7 +78,10 @@ func (s *Server) buildServicesSection(ctx context.Context, a Area) (*ServicesSec
 			SELECT s.category, coalesce(s.name, '') AS name, trim(coalesce(s.address, '') || ' ' || coalesce(s.postcode, '')) AS address,
 			       s.lon, s.lat, coalesce(s.`+col+` IN (SELECT code FROM m), false) AS inside
 			FROM services s, box
-			WHERE s.status = 'open' AND s.lon BETWEEN box.x0 AND box.x1 AND s.lat BETWEEN box.y0 AND box.y1),
+			WHERE s.status = 'open' AND s.lon BETWEEN box.x0 AND box.x1 AND s.lat BETWEEN box.y0 AND box.y1
+			-- The same place from two sources (national and local lists) counts once.
+			QUALIFY row_number() OVER (PARTITION BY s.category, regexp_replace(lower(coalesce(s.name, '')), '[^a-z0-9]', '', 'g'),
+			                                        round(s.lon, 2), round(s.lat, 2) ORDER BY s.dataset, s.id) = 1),
 		d AS (
 			SELECT sv.category, sv.name, sv.address, sv.inside,
 			       min(2 * 6371 * asin(sqrt(power(sin(radians(sv.lat - m.lat) / 2), 2) +
