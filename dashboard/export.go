@@ -1,9 +1,16 @@
 package dashboard
 
 import (
+	"bufio"
+	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -28,11 +35,15 @@ import (
 const withinLSOAs = `(SELECT lsoa_code FROM area_lsoas WHERE area_code = $within)`
 
 // exportTable is one exportable table: its filters (query parameter ->
-// SQL condition using $parameter) and its order.
+// SQL condition using $parameter). Rows come in storage order: an ORDER BY
+// would make DuckDB sort the whole table in memory before the first row
+// goes out.
 type exportTable struct {
 	filters map[string]string
-	order   string
 	from    string // the FROM clause, when the table has an alias
+	// pageRows is how many rowids a page spans (default 50,000); areas
+	// carry boundaries, so their pages are smaller.
+	pageRows int64
 }
 
 var exportTables = map[string]exportTable{
@@ -41,20 +52,18 @@ var exportTables = map[string]exportTable{
 		// An area is within when one of its LSOAs is: areas straddling
 		// the boundary are included whole, as in the indicator values.
 		"within": `(a.code IN ` + withinLSOAs + ` OR a.code IN (SELECT area_code FROM area_lsoas WHERE lsoa_code IN ` + withinLSOAs + `))`,
-	}, order: "a.level, a.code, a.vintage", from: "areas AS a"},
-	"area_members": {filters: map[string]string{"within": "area_code = $within"}, order: "area_code, lsoa_vintage, lsoa_code"},
-	"imd": {filters: map[string]string{"within": "lsoa_code IN " + withinLSOAs, "edition": "edition = $edition::INTEGER"},
-		order: "edition, lsoa_code"},
-	"population": {filters: map[string]string{"within": "(area_code IN " + withinLSOAs + " OR area_code = $within)"},
-		order: "dataset, area_code, year, sex, age_min"},
+	}, from: "areas AS a", pageRows: 2000},
+	"area_members": {filters: map[string]string{"within": "area_code = $within"}},
+	"imd":          {filters: map[string]string{"within": "lsoa_code IN " + withinLSOAs, "edition": "edition = $edition::INTEGER"}},
+	"population":   {filters: map[string]string{"within": "(area_code IN " + withinLSOAs + " OR area_code = $within)"}},
 	"services": {filters: map[string]string{"within": "(lsoa11_code IN " + withinLSOAs + " OR lsoa21_code IN " + withinLSOAs + ")",
-		"category": "category = $category"}, order: "category, id"},
-	"spending":             {filters: map[string]string{"council": "council_code = $council"}, order: "council_code, source_file, source_line"},
-	"grants":               {filters: map[string]string{"within": "(lad_code = $within OR ward_code = $within OR lsoa21_code IN " + withinLSOAs + ")"}, order: "award_date, identifier"},
-	"postcodes":            {filters: map[string]string{"within": "(lsoa21_code IN " + withinLSOAs + " OR lsoa11_code IN " + withinLSOAs + ")"}, order: "postcode_key"},
-	"lookup_lsoa_ward_lad": {order: "lsoa_vintage, lsoa_code, ward_vintage"},
-	"lookup_oa":            {order: "oa_vintage, oa_code"},
-	"datasets":             {order: "id"},
+		"category": "category = $category"}},
+	"spending":             {filters: map[string]string{"council": "council_code = $council"}},
+	"grants":               {filters: map[string]string{"within": "(lad_code = $within OR ward_code = $within OR lsoa21_code IN " + withinLSOAs + ")"}},
+	"postcodes":            {filters: map[string]string{"within": "(lsoa21_code IN " + withinLSOAs + " OR lsoa11_code IN " + withinLSOAs + ")"}},
+	"lookup_lsoa_ward_lad": {},
+	"lookup_oa":            {},
+	"datasets":             {},
 }
 
 func exportTableNames() []string {
@@ -68,12 +77,15 @@ func exportTableNames() []string {
 
 var exportFilterValue = regexp.MustCompile(`^[A-Za-z0-9_ .-]{1,64}$`)
 
-// exportQuery builds the SQL and arguments for an export, or an error to
+// exportPlan builds the SQL and arguments for an export, or an error to
 // show (an *echo.HTTPError).
-func (s *Server) exportQuery(c echo.Context, name, format string) (string, []any, error) {
+//
+// The query's WHERE clause is left open so that a page condition on the
+// returned rowid column can be appended (see streamExport).
+func (s *Server) exportPlan(c echo.Context, name, format string) (string, []any, string, error) {
 	t, ok := exportTables[name]
 	if !ok {
-		return "", nil, echo.NewHTTPError(http.StatusNotFound, "There is no exportable table \""+name+"\". Tables: "+strings.Join(exportTableNames(), ", ")+".")
+		return "", nil, "", echo.NewHTTPError(http.StatusNotFound, "There is no exportable table \""+name+"\". Tables: "+strings.Join(exportTableNames(), ", ")+".")
 	}
 	var conds []string
 	var args []any
@@ -93,15 +105,15 @@ func (s *Server) exportQuery(c echo.Context, name, format string) (string, []any
 			if len(have) > 0 {
 				msg += " (it takes: " + strings.Join(have, ", ") + ")"
 			}
-			return "", nil, echo.NewHTTPError(http.StatusBadRequest, msg+".")
+			return "", nil, "", echo.NewHTTPError(http.StatusBadRequest, msg+".")
 		}
 		v := strings.TrimSpace(vals[0])
 		if !exportFilterValue.MatchString(v) {
-			return "", nil, echo.NewHTTPError(http.StatusBadRequest, "The filter \""+key+"\" needs a code or a short value (letters, digits, _ . -).")
+			return "", nil, "", echo.NewHTTPError(http.StatusBadRequest, "The filter \""+key+"\" needs a code or a short value (letters, digits, _ . -).")
 		}
 		if key == "edition" {
 			if _, err := strconv.Atoi(v); err != nil {
-				return "", nil, echo.NewHTTPError(http.StatusBadRequest, "The filter \"edition\" is a year: 2019 or 2025.")
+				return "", nil, "", echo.NewHTTPError(http.StatusBadRequest, "The filter \"edition\" is a year: 2019 or 2025.")
 			}
 		}
 		if key == "within" || key == "council" {
@@ -119,11 +131,11 @@ func (s *Server) exportQuery(c echo.Context, name, format string) (string, []any
 	}
 	if ids := strings.TrimSpace(c.QueryParam("indicators")); ids != "" {
 		if name != "areas" {
-			return "", nil, echo.NewHTTPError(http.StatusBadRequest, "indicators can be added only to the areas table.")
+			return "", nil, "", echo.NewHTTPError(http.StatusBadRequest, "indicators can be added only to the areas table.")
 		}
 		level := c.QueryParam("level")
 		if level == "" {
-			return "", nil, echo.NewHTTPError(http.StatusBadRequest, "Adding indicators needs a level (for example level=lsoa11).")
+			return "", nil, "", echo.NewHTTPError(http.StatusBadRequest, "Adding indicators needs a level (for example level=lsoa11).")
 		}
 		within := ""
 		if usedWithin {
@@ -131,7 +143,7 @@ func (s *Server) exportQuery(c echo.Context, name, format string) (string, []any
 		}
 		joins, extra, iargs, err := s.indicatorColumns(c, strings.Split(ids, ","), level, within)
 		if err != nil {
-			return "", nil, err
+			return "", nil, "", err
 		}
 		from += joins
 		cols = "a.*" + extra
@@ -142,11 +154,15 @@ func (s *Server) exportQuery(c echo.Context, name, format string) (string, []any
 	if name == "areas" && (format == "csv" || format == "json") {
 		cols = strings.Replace(cols, "*", "* EXCLUDE (geometry)", 1)
 	}
-	q := "SELECT " + cols + " FROM " + from
-	if len(conds) > 0 {
-		q += " WHERE " + strings.Join(conds, " AND ")
+	rowid := "rowid"
+	if t.from != "" {
+		rowid = "a.rowid"
 	}
-	return q + " ORDER BY " + t.order, args, nil
+	q := "SELECT " + cols + " FROM " + from + " WHERE true"
+	if len(conds) > 0 {
+		q += " AND " + strings.Join(conds, " AND ")
+	}
+	return q, args, rowid, nil
 }
 
 // indicatorColumns computes each indicator for the level (within an area)
@@ -215,7 +231,7 @@ func (s *Server) apiExport(c echo.Context) error {
 	default:
 		return echo.NewHTTPError(http.StatusBadRequest, "Unknown format \""+format+"\": use csv, json, parquet or geojson.")
 	}
-	q, args, err := s.exportQuery(c, name, format)
+	q, args, rowid, err := s.exportPlan(c, name, format)
 	if err != nil {
 		return err
 	}
@@ -226,5 +242,178 @@ func (s *Server) apiExport(c echo.Context) error {
 	if w := c.QueryParam("within"); w != "" && exportFilterValue.MatchString(w) {
 		filename += "-" + strings.ToUpper(w)
 	}
-	return s.recipeDownload(c, q, args, format, filename)
+	switch {
+	case format == "parquet":
+		// DuckDB's own COPY writes the file in bounded memory.
+		return s.streamResult(c, q, args, format, filename)
+	case format == "csv" && s.sandbox.Options().ExportDir != "":
+		return s.copyCSV(c, q, args, filename)
+	}
+	return s.streamExport(c, name, q, rowid, args, format, filename)
+}
+
+// copyCSV has DuckDB write the CSV (its writer is parallel and several
+// times faster than converting row by row in Go) into the server's private
+// export directory, then sends the file and deletes it. Memory stays
+// bounded: DuckDB streams the rows into the file. The query is built by
+// exportPlan from constant fragments and bound parameters only.
+func (s *Server) copyCSV(c echo.Context, q string, args []any, filename string) error {
+	select {
+	case exportSlots <- struct{}{}:
+		defer func() { <-exportSlots }()
+	default:
+		return echo.NewHTTPError(http.StatusTooManyRequests, "Too many exports are running; please try again in a minute.")
+	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), s.sandbox.Options().DownloadTimeout)
+	defer cancel()
+	var rnd [12]byte
+	rand.Read(rnd[:])
+	path := filepath.Join(s.sandbox.Options().ExportDir, "export-"+hex.EncodeToString(rnd[:])+".csv")
+	defer os.Remove(path)
+	conn, err := s.db.SQL().Conn(ctx)
+	if err != nil {
+		return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, "COPY ("+q+") TO "+warehouse.QuoteString(path)+" (FORMAT csv, HEADER)", args...); err != nil {
+		if ctx.Err() != nil {
+			return echo.NewHTTPError(http.StatusRequestTimeout, "The export took too long; add a filter (within, level, council) to make it smaller.").WithInternal(err)
+		}
+		return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
+	}
+	tx.Rollback()
+	conn.Close() // the file is written: let the connection go while it is sent
+	setAttachment(c, safeFilename(filename)+".csv", resultFormats["csv"].mediaType)
+	return c.File(path)
+}
+
+// exportSlots bounds concurrent table exports (each holds a connection
+// for as long as the client takes to read).
+var exportSlots = make(chan struct{}, 2)
+
+// streamExport writes a table export page by page. duckdb-go materialises
+// every result in full before the first row can be read, so one query
+// over a million rows holds them all in memory; instead the rows are read
+// in rowid ranges of pageRows, each its own small result, all inside one
+// read-only transaction so every page sees the same version of the data.
+// The encoders are the shared ones of resultwriter.go.
+func (s *Server) streamExport(c echo.Context, table, q, rowid string, args []any, format, filename string) error {
+	f, ok := resultFormats[format]
+	if !ok {
+		return echo.NewHTTPError(http.StatusBadRequest, "Unknown format "+strconv.Quote(format)+": use csv, json, parquet or geojson.")
+	}
+	select {
+	case exportSlots <- struct{}{}:
+		defer func() { <-exportSlots }()
+	default:
+		return echo.NewHTTPError(http.StatusTooManyRequests, "Too many exports are running; please try again in a minute.")
+	}
+	page := exportTables[table].pageRows
+	if page <= 0 {
+		page = 50000
+	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), s.sandbox.Options().DownloadTimeout)
+	defer cancel()
+	conn, err := s.db.SQL().Conn(ctx)
+	if err != nil {
+		return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
+	}
+	defer conn.Close()
+	// Never committed: the export only reads.
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
+	}
+	defer tx.Rollback()
+	var lo, hi sql.NullInt64
+	if err := tx.QueryRowContext(ctx, "SELECT min(rowid), max(rowid) FROM "+warehouse.QuoteIdent(table)).Scan(&lo, &hi); err != nil {
+		return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
+	}
+	paged := q + " AND " + rowid + " >= $page_lo AND " + rowid + " < $page_hi"
+	if strings.Contains(q, " JOIN ") {
+		// A join may reorder a page; a plain scan keeps storage order.
+		paged += " ORDER BY " + rowid
+	}
+	var enc rowEncoder
+	var w *bufio.Writer
+	var vals, ptrs []any
+	start := func(cols []*sql.ColumnType) error {
+		switch format {
+		case "csv":
+			enc = &csvEncoder{}
+		case "json":
+			enc = &jsonEncoder{}
+		case "geojson":
+			g, err := newGeoJSONEncoder(cols)
+			if err != nil {
+				return err
+			}
+			enc = g
+		}
+		setAttachment(c, safeFilename(filename)+"."+f.ext, f.mediaType)
+		c.Response().WriteHeader(http.StatusOK)
+		w = bufio.NewWriterSize(c.Response(), 64<<10)
+		vals, ptrs = make([]any, len(cols)), make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		return enc.begin(w, cols)
+	}
+	// An empty table still gets its header: one page that matches nothing.
+	if !lo.Valid {
+		lo.Int64, hi.Int64 = 0, -1
+	}
+	for from := lo.Int64; from <= hi.Int64 || enc == nil; from += page {
+		pargs := append(append([]any{}, args...), sql.Named("page_lo", from), sql.Named("page_hi", from+page))
+		rows, err := tx.QueryContext(ctx, paged, pargs...)
+		if err != nil {
+			if w != nil {
+				return s.abortExport(w, err)
+			}
+			return sqlHTTPError(err)
+		}
+		if enc == nil {
+			cols, err := rows.ColumnTypes()
+			if err == nil {
+				err = start(cols)
+			}
+			if err != nil {
+				rows.Close()
+				return sqlHTTPError(err)
+			}
+		}
+		for rows.Next() {
+			if err := rows.Scan(ptrs...); err != nil {
+				rows.Close()
+				return s.abortExport(w, err)
+			}
+			if err := enc.row(w, vals); err != nil {
+				rows.Close()
+				return s.abortExport(w, err)
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return s.abortExport(w, err)
+		}
+	}
+	if err := enc.end(w); err != nil {
+		return s.abortExport(w, err)
+	}
+	return w.Flush()
+}
+
+// abortExport ends a response that is already under way visibly broken,
+// rather than looking complete.
+func (s *Server) abortExport(w *bufio.Writer, err error) error {
+	s.log.Warn("export stopped part way", "err", err)
+	fmt.Fprintf(w, "\n\nERROR: the download stopped before the end; please try again.\n")
+	w.Flush()
+	return nil
 }
