@@ -308,3 +308,27 @@ func TestGapsPage(t *testing.T) {
 		t.Errorf("page error: %s", e)
 	}
 }
+
+// TestCSPHolds checks the two halves of how axe is injected: the page's
+// Content-Security-Policy refuses an inline script (so the dashboard
+// cannot come to depend on one), while DevTools evaluation still runs.
+func TestCSPHolds(t *testing.T) {
+	server(t)
+	ctx := tab(t)
+	open(t, ctx, "/areas/"+trafford)
+	blocked := eval[bool](t, ctx, `new Promise(resolve => {
+		document.addEventListener("securitypolicyviolation", e => resolve(e.violatedDirective.startsWith("script-src")), {once: true});
+		window.__inlineRan = false;
+		const s = document.createElement("script"); s.textContent = "window.__inlineRan = true"; document.body.appendChild(s);
+		setTimeout(() => resolve(false), 2000); })`)
+	if !blocked || eval[bool](t, ctx, `window.__inlineRan`) {
+		t.Error("an inline script ran on the profile: the Content-Security-Policy does not forbid inline scripts")
+	}
+	if !eval[bool](t, ctx, `(() => { const d = document.createElement("div"); d.setAttribute("style", "color: red"); document.body.appendChild(d);
+		return getComputedStyle(d).color !== "rgb(255, 0, 0)"; })()`) {
+		t.Error("an inline style attribute applied: the Content-Security-Policy does not forbid inline styles")
+	}
+	if got := eval[int](t, ctx, `6 * 7`); got != 42 {
+		t.Errorf("DevTools evaluation gave %d", got)
+	}
+}
