@@ -209,8 +209,7 @@ func (s *Server) moneyNeed(ctx context.Context, a Area) *MoneyNeed {
 			m.Row = &r.Areas[i]
 		}
 	}
-	if a.Level != "lad" && m.Row == nil && a.Level != "lsoa21" && a.Level != "lsoa11" && a.Level != "msoa21" {
-		return nil
-	}
+	// An area with no row of its own (an LSOA, or a ward whose code is not
+	// in the LSOA lookup) still gets the authority's comparison and the link.
 	return m
 }
