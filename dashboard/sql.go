@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -78,6 +79,8 @@ type sqlResponse struct {
 	ElapsedMS float64                  `json:"elapsed_ms"`
 	RowLimit  int                      `json:"row_limit"`
 	TimeoutMS int64                    `json:"timeout_ms"`
+	// Cached is true when the same query already ran on the same data.
+	Cached bool `json:"cached"`
 }
 
 // apiSQL is GET/POST /api/sql?q=…&format=json|csv|parquet|geojson. JSON
@@ -98,12 +101,109 @@ func (s *Server) apiSQL(c echo.Context) error {
 	if format != "json" || c.QueryParam("download") == "1" {
 		return s.streamResult(c, q, nil, format, "query")
 	}
-	res, err := s.sandbox.Preview(c.Request().Context(), q)
+	res, cached, err := s.preview(c.Request().Context(), q)
 	if err != nil {
 		return sqlHTTPError(err)
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.JSON(http.StatusOK, toSQLResponse(res, s.sandbox.Options()))
+	out := toSQLResponse(res, s.sandbox.Options())
+	out.Cached = cached
+	return c.JSON(http.StatusOK, out)
+}
+
+// sqlCache keeps small displayed results by query text for the current
+// warehouse version: the console's examples are run by many people and
+// the data only changes on a load or a new custom area. Big results are
+// never kept; the whole cache is bounded and starts again when full.
+type sqlCache struct {
+	mu      sync.Mutex
+	version string
+	checked time.Time
+	items   map[string]*warehouse.Result
+	bytes   int
+	// running queries: people asking the same thing at once share one run.
+	running map[string]*sqlCall
+}
+
+type sqlCall struct {
+	done chan struct{}
+	res  *warehouse.Result
+	err  error
+}
+
+const (
+	sqlCacheTTL      = 2 * time.Second // how often the warehouse version is re-read
+	maxCachedResult  = 256 << 10
+	maxSQLCacheBytes = 32 << 20
+)
+
+var sqlCaches sync.Map // *Server → *sqlCache (kept out of Server to keep this file self-contained)
+
+// preview runs q for display, from the cache when the same query already
+// ran on the same data.
+func (s *Server) preview(ctx context.Context, q string) (*warehouse.Result, bool, error) {
+	v, _ := sqlCaches.LoadOrStore(s, &sqlCache{})
+	sc := v.(*sqlCache)
+	sc.mu.Lock()
+	stale := time.Since(sc.checked) > sqlCacheTTL
+	sc.mu.Unlock()
+	if stale {
+		ver, err := s.dataVersion(ctx)
+		if err != nil {
+			return nil, false, err
+		}
+		sc.mu.Lock()
+		if ver != sc.version {
+			sc.version, sc.items, sc.bytes = ver, nil, 0
+		}
+		sc.checked = time.Now()
+		sc.mu.Unlock()
+	}
+	sc.mu.Lock()
+	if r, ok := sc.items[q]; ok {
+		sc.mu.Unlock()
+		cp := *r
+		cp.Elapsed = 0
+		return &cp, true, nil
+	}
+	if call, ok := sc.running[q]; ok {
+		sc.mu.Unlock()
+		select {
+		case <-call.done:
+		case <-ctx.Done():
+			return nil, false, ctx.Err()
+		}
+		if call.err != nil {
+			return nil, false, call.err
+		}
+		cp := *call.res
+		return &cp, true, nil
+	}
+	call := &sqlCall{done: make(chan struct{})}
+	if sc.running == nil {
+		sc.running = map[string]*sqlCall{}
+	}
+	sc.running[q] = call
+	ver := sc.version
+	sc.mu.Unlock()
+	// The shared run must not die with the first asker's request.
+	res, err := s.sandbox.Preview(context.WithoutCancel(ctx), q)
+	call.res, call.err = res, err
+	sc.mu.Lock()
+	delete(sc.running, q)
+	if err == nil && res.Bytes <= maxCachedResult && sc.version == ver {
+		if sc.items == nil || sc.bytes+res.Bytes > maxSQLCacheBytes {
+			sc.items, sc.bytes = map[string]*warehouse.Result{}, 0
+		}
+		sc.items[q] = res
+		sc.bytes += res.Bytes + len(q)
+	}
+	sc.mu.Unlock()
+	close(call.done)
+	if err != nil {
+		return nil, false, err
+	}
+	return res, false, nil
 }
 
 func toSQLResponse(res *warehouse.Result, opts warehouse.SandboxOptions) sqlResponse {
@@ -182,7 +282,7 @@ func (s *Server) sqlPage(c echo.Context) error {
 	data["Tables"] = tables
 	status := http.StatusOK
 	if strings.TrimSpace(q) != "" {
-		res, err := s.sandbox.Preview(ctx, q)
+		res, _, err := s.preview(ctx, q)
 		if err != nil {
 			he, ok := sqlHTTPError(err).(*echo.HTTPError)
 			if !ok || he.Code >= 500 {

@@ -81,7 +81,7 @@ type SandboxOptions struct {
 	DownloadTimeout time.Duration
 	// MaxConcurrent queries run at once (default 4, the connection pool);
 	// MaxQueue more may wait for a slot (default 4 x MaxConcurrent) for at
-	// most QueueWait (default 2 s); beyond that ErrBusy.
+	// most QueueWait (default 5 s); beyond that ErrBusy.
 	MaxConcurrent int
 	MaxQueue      int
 	QueueWait     time.Duration
@@ -123,7 +123,7 @@ func NewSandbox(db *DB, opts SandboxOptions) *Sandbox {
 		opts.MaxQueue = 4 * opts.MaxConcurrent
 	}
 	if opts.QueueWait <= 0 {
-		opts.QueueWait = 2 * time.Second
+		opts.QueueWait = 5 * time.Second
 	}
 	if opts.MaxRows <= 0 {
 		opts.MaxRows = DefaultMaxRows
@@ -348,6 +348,8 @@ type Result struct {
 	Truncated bool
 	Elapsed   time.Duration
 	Timeout   time.Duration
+	// Bytes is about how much memory Rows hold.
+	Bytes int
 }
 
 // Preview runs q (a single read statement) within the display time limit
@@ -412,6 +414,7 @@ func (s *Sandbox) Preview(ctx context.Context, q string, args ...any) (*Result, 
 				}
 				res.Total += int64(n)
 			}
+			res.Bytes = bytes
 			return rr.Err()
 		})
 	})
