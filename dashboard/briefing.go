@@ -62,7 +62,7 @@ func (s *Server) briefing(c echo.Context) error {
 	}
 	return c.Render(http.StatusOK, "briefing", page{Title: "Briefing: " + a.Name, Synthetic: a.Synthetic,
 		Description: "A printable briefing on " + a.Name + " for meetings with commissioners.",
-		Data: map[string]any{"Area": a, "Facts": head, "Deprivation": dep, "Map": m, "Members": members,
+		Data: map[string]any{"Area": a, "Facts": head, "Spine": spineByID(s.spineFor(ctx, head)), "Deprivation": dep, "Map": m, "Members": members,
 			"Questions": questions(a, results), "Gaps": s.areaGaps(ctx, a), "Caveats": caveats(results, head), "Sources": attrib, "Attributions": uniqueAttributions(attrib),
 			"MoneyNeed": s.moneyNeed(ctx, a), "Briefing": true,
 			"Date": time.Now().Format("2 January 2006"), "Permalink": base + "/areas/" + a.Code + "/briefing"}})

@@ -52,3 +52,13 @@ func (s *Server) spineFor(ctx context.Context, head []IndicatorRow) []SpineRow {
 	}
 	return spineRows(head, ranges)
 }
+
+// spineByID indexes spine rows by indicator, for pages that draw a row
+// beside each fact (the briefing).
+func spineByID(rows []SpineRow) map[string]*SpineRow {
+	out := make(map[string]*SpineRow, len(rows))
+	for i := range rows {
+		out[rows[i].ID] = &rows[i]
+	}
+	return out
+}
