@@ -188,15 +188,18 @@ func RefreshAccess(ctx context.Context, db *warehouse.DB) (AccessBuild, error) {
 			continue
 		}
 		g := newPointGrid(pts, maxLat)
-		var rows []string
+		var qs []lonLat
+		var in []accessLSOA
 		for _, l := range lsoas {
-			if !covered[l.lad] {
-				continue
+			if covered[l.lad] {
+				qs, in = append(qs, l.at), append(in, l)
 			}
-			km, _ := g.nearest(l.at)
-			n := g.within(l.at, t.ThresholdKm)
-			rows = append(rows, t.Key+"|"+l.code+"|"+l.lad+"|"+strconv.FormatFloat(km, 'g', -1, 64)+"|"+
-				strconv.Itoa(inLSOA[l.code])+"|"+strconv.Itoa(n))
+		}
+		res := g.nearestAll(qs, t.ThresholdKm)
+		rows := make([]string, len(in))
+		for i, l := range in {
+			rows[i] = t.Key + "|" + l.code + "|" + l.lad + "|" + strconv.FormatFloat(res[i].km, 'g', -1, 64) + "|" +
+				strconv.Itoa(inLSOA[l.code]) + "|" + strconv.Itoa(res[i].within)
 		}
 		if err := insertRows(ctx, conn, rows); err != nil {
 			return b, fmt.Errorf("service access %s: %w", t.Key, err)

@@ -232,11 +232,24 @@ var (
 	gmErr  error
 )
 
+// closeGM closes the Greater Manchester warehouse and removes its files
+// (called from TestMain).
+func closeGM() {
+	if gmWH != nil {
+		gmWH.Close()
+	}
+	if gmDir != "" {
+		os.RemoveAll(gmDir)
+	}
+}
+
 // gmDB loads Greater Manchester's LSOAs (2011), all England's population
 // and IMD 2019, and the GM and Trafford service lists plus the national
 // schools list, then builds service_access. Its own warehouse: the shared
 // realDB has no services, and its golden sentences depend on that.
-func gmDB(t *testing.T) *warehouse.DB {
+func gmDB(t *testing.T) *warehouse.DB { return gmDBB(t) }
+
+func gmDBB(t testing.TB) *warehouse.DB {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("loads Greater Manchester's shared data (about 15 s)")
@@ -302,7 +315,6 @@ func gmDB(t *testing.T) *warehouse.DB {
 	if gmErr != nil {
 		t.Fatal(gmErr)
 	}
-	t.Cleanup(func() {}) // the warehouse lives for the test binary (closed in TestMain's exit)
 	return gmWH
 }
 
