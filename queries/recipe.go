@@ -152,11 +152,18 @@ func (b *RecipeBook) Recipe(id string) (*Recipe, error) {
 	return nil, fmt.Errorf("%w: no recipe %q", ErrNotFound, id)
 }
 
-// Groups returns the recipes grouped by their group field, groups in the
-// order they first appear.
+// groupOrder is the order of the groups community workers see; other
+// groups follow in the order they first appear.
+var groupOrder = []string{"Services", "Deprivation", "Money", "People"}
+
+// Groups returns the recipes grouped by their group field.
 func (b *RecipeBook) Groups() []RecipeGroup {
 	var out []RecipeGroup
 	at := map[string]int{}
+	for _, g := range groupOrder {
+		at[g] = len(out)
+		out = append(out, RecipeGroup{Name: g})
+	}
 	for _, r := range b.list {
 		i, ok := at[r.Group]
 		if !ok {
@@ -166,7 +173,13 @@ func (b *RecipeBook) Groups() []RecipeGroup {
 		}
 		out[i].Recipes = append(out[i].Recipes, r)
 	}
-	return out
+	kept := out[:0]
+	for _, g := range out {
+		if len(g.Recipes) > 0 {
+			kept = append(kept, g)
+		}
+	}
+	return kept
 }
 
 // RecipeGroup is a named group of recipes.
@@ -755,12 +768,13 @@ type RecipeTable struct {
 	Rows    [][]string
 	// Truncated is true when there were more rows than the page shows.
 	Truncated bool
-	// Hidden are columns left off the page (geometry: see the GeoJSON download).
+	// Hidden are columns left off the page (geometry and coordinates: see
+	// the downloads).
 	Hidden []string
 }
 
 // Run runs the recipe with bound arguments and returns up to max rows,
-// formatted as text. Geometry (WKB) columns are left off.
+// formatted as text. Geometry (WKB) and lon/lat columns are left off.
 func (r *Recipe) Run(ctx context.Context, db *warehouse.DB, args []any, max int) (*RecipeTable, error) {
 	rows, err := db.Query(ctx, "SELECT * FROM (\n"+r.Query()+"\n) AS recipe LIMIT "+strconv.Itoa(max+1), args...)
 	if err != nil {
@@ -774,7 +788,7 @@ func (r *Recipe) Run(ctx context.Context, db *warehouse.DB, args []any, max int)
 	t := &RecipeTable{}
 	var keep []int
 	for i, c := range cols {
-		if c == "geometry" || c == "geom" {
+		if c == "geometry" || c == "geom" || c == "lon" || c == "lat" {
 			t.Hidden = append(t.Hidden, c)
 			continue
 		}
