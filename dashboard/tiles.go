@@ -56,8 +56,9 @@ const (
 	// maxTileBytes is the largest gzipped tile we send; bigger tiles are
 	// rebuilt with harder simplification.
 	maxTileBytes = 500 << 10
-	// tileCacheBytes bounds the in-memory tile cache.
-	tileCacheBytes = 64 << 20
+	// tileCacheBytes bounds the in-memory tile cache: every tile of England
+	// at zooms 5 to 10 takes about 25 MB (docs/PERFORMANCE.md, issue 5).
+	tileCacheBytes = 32 << 20
 	// versionTTL is how long a data-version check is trusted.
 	versionTTL = 2 * time.Second
 	// tileExtent is the MVT grid of a tile.
@@ -364,11 +365,43 @@ func (ts *tileServer) loadAreas(ctx context.Context, l tileLayer, idx *layerInde
 			if bandMaxZoom[band] < l.MinZoom {
 				break
 			}
-			f.geom[band] = simplify.DouglasPeucker(bandTolerance(bandMaxZoom[band])).Simplify(orb.Clone(f.geom[band+1]))
+			g := simplify.DouglasPeucker(bandTolerance(bandMaxZoom[band])).Simplify(orb.Clone(f.geom[band+1]))
+			// A copy that drops less than a fifth of the vertices is not
+			// worth its memory: share the finer one (tiles clone it anyway).
+			if n, of := countPoints(g), countPoints(f.geom[band+1]); 5*n > 4*of {
+				f.geom[band] = f.geom[band+1]
+			} else {
+				f.geom[band] = compact(g)
+			}
 		}
 		idx.features = append(idx.features, f)
 	}
 	return rows.Err()
+}
+
+// compact copies a simplified geometry into right-sized rings: Simplify
+// shortens the clone's slices in place and keeps their capacity, which held
+// every vertex of the full geometry again (64 MB of the LSOA layer).
+func compact(g orb.Geometry) orb.Geometry {
+	ring := func(r orb.Ring) orb.Ring { return append(make(orb.Ring, 0, len(r)), r...) }
+	poly := func(p orb.Polygon) orb.Polygon {
+		out := make(orb.Polygon, len(p))
+		for i, r := range p {
+			out[i] = ring(r)
+		}
+		return out
+	}
+	switch g := g.(type) {
+	case orb.Polygon:
+		return poly(g)
+	case orb.MultiPolygon:
+		out := make(orb.MultiPolygon, len(g))
+		for i, p := range g {
+			out[i] = poly(p)
+		}
+		return out
+	}
+	return g
 }
 
 // loadServices reads the services points, if the table exists: it is

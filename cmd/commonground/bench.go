@@ -210,10 +210,11 @@ func (b *bencher) run(ctx context.Context, e *env) error {
 	}
 	rng := rand.New(rand.NewPCG(5, 2026))
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "phase\trequests\terrors\tp50 ms\tp95 ms\tp99 ms\tmax ms\treq/s\tlargest KB\t")
+	fmt.Fprintln(tw, "phase\trequests\terrors\tp50 ms\tp95 ms\tp99 ms\tmax ms\treq/s\tlargest KB\ttotal MB\t")
 	row := func(name string, st stats) {
 		ms := func(d time.Duration) string { return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64) }
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%.0f\t%.1f\t\n", name, st.n, st.errs, ms(st.p50), ms(st.p95), ms(st.p99), ms(st.maxD), st.rps, float64(st.maxBytes)/1024)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%.0f\t%.1f\t%.1f\t\n", name, st.n, st.errs, ms(st.p50), ms(st.p95), ms(st.p99), ms(st.maxD), st.rps,
+			float64(st.maxBytes)/1024, float64(st.totalBytes)/(1<<20))
 	}
 	totalErrs := 0
 

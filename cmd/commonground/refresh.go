@@ -30,6 +30,9 @@ import (
 	"commonground/warehouse"
 )
 
+// serveGoMemoryLimit is serve's soft limit on Go's memory (without GOMEMLIMIT).
+const serveGoMemoryLimit = 256 << 20
+
 // minRefresh keeps a mistyped --refresh 1s from hammering publishers.
 const minRefresh = time.Minute
 

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"commonground/dashboard"
@@ -37,6 +38,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	if err := parseRefresh(*refresh); err != nil {
 		return err
+	}
+	// A soft limit on Go's memory keeps the collector from letting the heap
+	// double before it runs (the server's RSS target is 500 MB with all of
+	// England loaded: docs/PERFORMANCE.md, issue 5). GOMEMLIMIT overrides it.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(serveGoMemoryLimit)
 	}
 	w, err := warehouse.Open(ctx, *db, warehouse.Options{Logger: e.log, MemoryLimit: *memLimit})
 	if err != nil {
