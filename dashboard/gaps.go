@@ -102,7 +102,7 @@ func (s *Server) gapsPage(c echo.Context) error {
 	for _, st := range queries.ServiceTypes {
 		v.Services = append(v.Services, GapsChoice{Value: st.Key, Label: capitalFirst(st.Plural), Selected: ok && st.Key == t.Key})
 	}
-	areas, err := s.gapsAreas(ctx, within)
+	areas, err := cachedSection(ctx, s, "gaps\x00areas\x00"+within, func(ctx context.Context) ([]GapsChoice, error) { return s.gapsAreas(ctx, within) })
 	if err != nil {
 		return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
 	}
@@ -113,7 +113,8 @@ func (s *Server) gapsPage(c echo.Context) error {
 	case !ok:
 		status, v.Error = http.StatusBadRequest, fmt.Sprintf("There is no service type %q. Choose one from the list.", key)
 	case within != "":
-		rep, err := queries.Gaps(ctx, s.db, t.Key, within)
+		g, err := s.cachedGaps(ctx, t.Key, within, true)
+		rep := g.rep
 		switch {
 		case errors.Is(err, queries.ErrNoArea):
 			status, v.Error = http.StatusNotFound, fmt.Sprintf("We could not find an area with the code %q. Choose one from the list, or use a code such as E08000009.", within)
@@ -129,18 +130,41 @@ func (s *Server) gapsPage(c echo.Context) error {
 				v.Flagged = append(v.Flagged, rankedGap{i + 1, r})
 			}
 			title = "Service gaps: " + capitalFirst(t.Plural) + " in " + rep.Within.Name
-			if len(rep.Rows) > 0 && len(rep.Rows) <= 3000 {
-				m, err := s.gapsMap(ctx, rep)
-				if err != nil {
-					return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
-				}
-				v.Map = m
-			}
+			v.Map = g.m
 		}
 	}
 	return c.Render(status, "gaps", page{Title: title,
 		Description: "Where need is high and provision low: distance to the nearest service against deprivation, by neighbourhood.",
 		Data:        v})
+}
+
+// gapsResult is a report with its map, cached per data version.
+type gapsResult struct {
+	rep queries.GapReport
+	m   *gapsMapView
+}
+
+// cachedGaps returns the report (and, with withMap, its map) from the
+// profile cache: both change only when data is loaded.
+func (s *Server) cachedGaps(ctx context.Context, service, within string, withMap bool) (gapsResult, error) {
+	key := "gaps\x00" + service + "\x00" + strings.ToUpper(strings.TrimSpace(within))
+	if withMap {
+		key += "\x00map"
+	}
+	return cachedSection(ctx, s, key, func(ctx context.Context) (gapsResult, error) {
+		var g gapsResult
+		rep, err := queries.Gaps(ctx, s.db, service, within)
+		if err != nil {
+			return g, err
+		}
+		g.rep = rep
+		if withMap && len(rep.Rows) > 0 && len(rep.Rows) <= 3000 {
+			if g.m, err = s.gapsMap(ctx, rep); err != nil {
+				return g, err
+			}
+		}
+		return g, nil
+	})
 }
 
 // gapsAreas lists local authorities where any service type is loaded and
@@ -323,7 +347,8 @@ func (s *Server) apiGaps(c echo.Context) error {
 	if key == "" || within == "" {
 		return echo.NewHTTPError(http.StatusBadRequest, "give service (one of "+serviceKeys()+") and within (an area code, e.g. E08000009)")
 	}
-	rep, err := queries.Gaps(c.Request().Context(), s.db, key, within)
+	g, err := s.cachedGaps(c.Request().Context(), key, within, false)
+	rep := g.rep
 	switch {
 	case errors.Is(err, queries.ErrUnknownService):
 		return echo.NewHTTPError(http.StatusBadRequest, "unknown service "+strconv.Quote(key)+"; use one of "+serviceKeys())
@@ -424,7 +449,8 @@ func (s *Server) areaGaps(ctx context.Context, a Area) *GapsSection {
 	sec := &GapsSection{Area: a.Name, Code: a.Code}
 	var missing []string
 	for _, key := range gapsSectionTypes {
-		rep, err := queries.Gaps(ctx, s.db, key, a.Code)
+		g, err := s.cachedGaps(ctx, key, a.Code, false)
+		rep := g.rep
 		if err != nil {
 			if !errors.Is(err, queries.ErrNoArea) {
 				s.log.Error("gaps section", "area", a.Code, "service", key, "err", err)
