@@ -80,7 +80,7 @@ type SandboxOptions struct {
 	// default 30 s, at most 5 minutes.
 	DownloadTimeout time.Duration
 	// MaxConcurrent queries run at once (default 4, the connection pool);
-	// MaxQueue more may wait for a slot (default 4 x MaxConcurrent) for at
+	// MaxQueue more may wait for a slot (default 8 x MaxConcurrent) for at
 	// most QueueWait (default 5 s); beyond that ErrBusy.
 	MaxConcurrent int
 	MaxQueue      int
@@ -120,7 +120,7 @@ func NewSandbox(db *DB, opts SandboxOptions) *Sandbox {
 		opts.MaxConcurrent = 4
 	}
 	if opts.MaxQueue <= 0 {
-		opts.MaxQueue = 4 * opts.MaxConcurrent
+		opts.MaxQueue = 8 * opts.MaxConcurrent
 	}
 	if opts.QueueWait <= 0 {
 		opts.QueueWait = 5 * time.Second
