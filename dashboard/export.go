@@ -255,8 +255,11 @@ func (s *Server) apiExport(c echo.Context) error {
 // copyCSV has DuckDB write the CSV (its writer is parallel and several
 // times faster than converting row by row in Go) into the server's private
 // export directory, then sends the file and deletes it. Memory stays
-// bounded: DuckDB streams the rows into the file. The query is built by
-// exportPlan from constant fragments and bound parameters only.
+// bounded: DuckDB streams the rows into the file. PRESERVE_ORDER false
+// because keeping the table's order makes DuckDB hold back whole batches
+// that finish early (about 100 MB more for a million rows, measured), so
+// CSV rows come in no particular order. The query is built by exportPlan
+// from constant fragments and bound parameters only.
 func (s *Server) copyCSV(c echo.Context, q string, args []any, filename string) error {
 	select {
 	case exportSlots <- struct{}{}:
@@ -280,7 +283,7 @@ func (s *Server) copyCSV(c echo.Context, q string, args []any, filename string) 
 		return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, "COPY ("+q+") TO "+warehouse.QuoteString(path)+" (FORMAT csv, HEADER)", args...); err != nil {
+	if _, err := tx.ExecContext(ctx, "COPY ("+q+") TO "+warehouse.QuoteString(path)+" (FORMAT csv, HEADER, PRESERVE_ORDER false)", args...); err != nil {
 		if ctx.Err() != nil {
 			return echo.NewHTTPError(http.StatusRequestTimeout, "The export took too long; add a filter (within, level, council) to make it smaller.").WithInternal(err)
 		}

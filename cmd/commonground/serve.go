@@ -96,6 +96,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		f := newFetcher(e, *cacheDir)
 		f.Progress = nil
 		go newRefresher(w, f, e.log, func() {
+			// New data: rebuild service gaps before the caches refill.
+			if err := queries.EnsureAccess(ctx, w, e.log); err != nil {
+				e.log.Warn("service gaps", "err", err)
+			}
 			h.DataChanged()
 			if err := cat.Warm(ctx, w); err != nil {
 				e.log.Warn("warming indicators", "err", err)
