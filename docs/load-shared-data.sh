@@ -46,4 +46,6 @@ cg ingest --db "$DB" spending --council E08000022 "$P/north_tyneside/northtynesi
 cg ingest --db "$DB" grants "$P/360giving/trafford_council_voluntary_sector_grants.csv"
 # Trafford's localities, as residents' own areas.
 cg areas add --db "$DB" --each "$D/boundaries/custom_areas/trafford_localities_2023_generalised.geojson" || true
+# Service gaps (provision against need) from what is now loaded.
+cg gaps refresh --db "$DB"
 cg sources --db "$DB"
