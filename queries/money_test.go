@@ -40,7 +40,7 @@ var customTraffordMoneyLSOAs = []string{"E01006130", "E01006131", "E01006132", "
 func moneyDB(t testing.TB) *warehouse.DB {
 	t.Helper()
 	if testing.Short() {
-		t.Skip("loads Trafford's spending and grants (about 15 s)")
+		t.Skip("loads Trafford and Manchester spending and grants (about 20 s)")
 	}
 	dd := sharedData(t)
 	moneyOnce.Do(func() {
@@ -70,7 +70,12 @@ func moneyDB(t testing.TB) *warehouse.DB {
 			{"trafford-schools", []string{g + "trafford_schools_and_colleges.geojson"}},
 			{"trafford-gp-practices", []string{g + "trafford_general_practices.geojson"}},
 			{"trafford-sports-facilities", []string{g + "sports_facilities.csv"}},
-			{"spending", []string{"spending/trafford/trafford-supplier-spend-2024-25.zip", "spending/trafford/government_procurement_card_transactions_2024-25.csv"}},
+			{"gm-pharmacies", []string{g + "gm_pharmacies.geojson"}},
+			{"gm-libraries", []string{g + "gm_libraries.geojson"}},
+			{"gm-food-banks", []string{g + "gm_food_banks.geojson"}},
+			{"spending", []string{"spending/trafford/trafford-supplier-spend-2024-25.zip", "spending/trafford/government_procurement_card_transactions_2024-25.csv",
+				"spending/manchester/manchester_spending_odileeds_clean_2022-03.csv", "spending/manchester/manchester_spending_odileeds_clean_2022-04.csv",
+				"spending/manchester/manchester_spending_odileeds_clean_2022-05.csv"}},
 			{"grants", []string{"spending/360giving/trafford_council_voluntary_sector_grants.csv"}},
 		} {
 			ds, err := catalog.ByID(l.id)
@@ -556,5 +561,49 @@ func TestSupplierPlacesRules(t *testing.T) {
 	}
 	if n != len(want) {
 		t.Errorf("%d suppliers, want %d", n, len(want))
+	}
+}
+
+// Greater Manchester: Manchester's three loaded months (March to May 2022),
+// placed by name against the Greater Manchester services, checked against
+// the same independent computation; a part year is said to be one.
+func TestMoneyManchesterAgainstIndependentSums(t *testing.T) {
+	db := moneyDB(t)
+	const manchester = "E08000003"
+	r, err := Money(t.Context(), db, manchester, LevelWard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Within.Name != "Manchester" || r.SpendMonths != 3 || !r.CouncilPay {
+		t.Fatalf("report for %+v: %d months", r.Within, r.SpendMonths)
+	}
+	perLSOA, byStatus := independentMoney(t, db, manchester)
+	var total, local float64
+	for _, st := range r.Spend {
+		if !moneyNear(st.Amount, byStatus[st.Status]) {
+			t.Errorf("status %s: report £%.2f, independent £%.2f", st.Status, st.Amount, byStatus[st.Status])
+		}
+		total += byStatus[st.Status]
+		delete(byStatus, st.Status)
+	}
+	for st, v := range byStatus {
+		t.Errorf("status %s (£%.2f) missing from the report", st, v)
+	}
+	for _, v := range perLSOA {
+		local += v
+	}
+	if !moneyNear(r.SpendLocal, local) || local <= 0 || !moneyNear(r.SpendTotal, total) {
+		t.Errorf("local %.2f (independent %.2f), total %.2f (independent %.2f)", r.SpendLocal, local, r.SpendTotal, total)
+	}
+	var wards float64
+	for _, a := range r.Areas {
+		wards += a.Spend
+	}
+	if len(r.Areas) < 30 || !moneyNear(wards, r.SpendLocal) {
+		t.Errorf("%d wards with £%.2f of £%.2f", len(r.Areas), wards, r.SpendLocal)
+	}
+	// No 360Giving grants are loaded for Manchester: none, not zero per head.
+	if r.GrantsTotal != 0 || len(r.Grants) != 0 {
+		t.Errorf("grants for Manchester: %+v", r.Grants)
 	}
 }
