@@ -2,6 +2,7 @@ package dashboard_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -237,5 +238,53 @@ func TestSQLDownloads(t *testing.T) {
 	res, _ = runSQL(t, srv, q, "&format=xlsx")
 	if res.StatusCode != 400 {
 		t.Fatalf("unknown format: %d", res.StatusCode)
+	}
+}
+
+// A saturated sandbox answers 429 with a message and Retry-After, and
+// recovers; the same query twice comes from the cache the second time.
+func TestSQLBusyAndCache(t *testing.T) {
+	sqlServer(t) // sqlDB
+	h, err := dashboard.New(dashboard.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		SQL: warehouse.SandboxOptions{Timeout: 400 * time.Millisecond, MaxConcurrent: 1, MaxQueue: 1, QueueWait: 50 * time.Millisecond}}, sqlDB, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	slow := "SELECT count(*) FROM range(1000000000) a, range(1000) b WHERE a.range + b.range = -1"
+	var wg sync.WaitGroup
+	codes := make([]int, 4)
+	retry := make([]string, 4)
+	for i := range codes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, _ := runSQL(t, srv, fmt.Sprintf("%s -- %d", slow, i), "")
+			codes[i], retry[i] = res.StatusCode, res.Header.Get("Retry-After")
+		}()
+		time.Sleep(15 * time.Millisecond)
+	}
+	wg.Wait()
+	busy := 0
+	for i, c := range codes {
+		if c == http.StatusTooManyRequests {
+			busy++
+			if retry[i] == "" {
+				t.Error("429 without Retry-After")
+			}
+		} else if c != http.StatusRequestTimeout {
+			t.Errorf("status %d", c)
+		}
+	}
+	if busy == 0 {
+		t.Fatalf("no 429 among %v", codes)
+	}
+	var out struct{ Cached bool }
+	for i, want := range []bool{false, true} {
+		res, body := runSQL(t, srv, "SELECT 'cache test' AS x", "")
+		if err := json.Unmarshal(body, &out); err != nil || res.StatusCode != 200 || out.Cached != want {
+			t.Fatalf("run %d: %d cached=%v", i, res.StatusCode, out.Cached)
+		}
 	}
 }

@@ -49,7 +49,7 @@ func (s *Server) streamResult(c echo.Context, q string, args []any, format, file
 			setAttachment(c, name, f.mediaType)
 			return c.File(path)
 		})
-		return sqlHTTPError(err)
+		return sqlError(c, err)
 	}
 	err := s.sandbox.Stream(ctx, q, args, func(rows *sql.Rows) error {
 		cols, err := rows.ColumnTypes()
@@ -111,7 +111,7 @@ func (s *Server) streamResult(c echo.Context, q string, args []any, format, file
 		s.log.Warn("download stopped part way", "err", err)
 		return nil
 	}
-	return sqlHTTPError(err)
+	return sqlError(c, err)
 }
 
 var errStreamAborted = errors.New("stream aborted after the response started")
@@ -141,6 +141,15 @@ func safeFilename(s string) string {
 		return "result"
 	}
 	return b.String()
+}
+
+// sqlError is sqlHTTPError, telling a client turned away when busy when
+// to come back.
+func sqlError(c echo.Context, err error) error {
+	if errors.Is(err, warehouse.ErrBusy) {
+		c.Response().Header().Set("Retry-After", "2")
+	}
+	return sqlHTTPError(err)
 }
 
 // sqlHTTPError maps sandbox errors to HTTP errors with the message for the

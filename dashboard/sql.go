@@ -103,7 +103,7 @@ func (s *Server) apiSQL(c echo.Context) error {
 	}
 	res, cached, err := s.preview(c.Request().Context(), q)
 	if err != nil {
-		return sqlHTTPError(err)
+		return sqlError(c, err)
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	out := toSQLResponse(res, s.sandbox.Options())
@@ -284,7 +284,7 @@ func (s *Server) sqlPage(c echo.Context) error {
 	if strings.TrimSpace(q) != "" {
 		res, _, err := s.preview(ctx, q)
 		if err != nil {
-			he, ok := sqlHTTPError(err).(*echo.HTTPError)
+			he, ok := sqlError(c, err).(*echo.HTTPError)
 			if !ok || he.Code >= 500 {
 				return err
 			}

@@ -394,7 +394,11 @@ func (s *Sandbox) Preview(ctx context.Context, q string, args ...any) (*Result, 
 			defer rr.Release()
 			if len(res.Columns) == 0 { // EXPLAIN: columns come with the result
 				for _, f := range rr.Schema().Fields() {
-					res.Columns = append(res.Columns, ResultColumn{Name: f.Name, Type: f.Type.String()})
+					t := f.Type.String()
+					if t == "utf8" {
+						t = "VARCHAR"
+					}
+					res.Columns = append(res.Columns, ResultColumn{Name: f.Name, Type: t})
 				}
 			}
 			bytes := 0
