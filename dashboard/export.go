@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -119,6 +120,20 @@ func (s *Server) exportPlan(c echo.Context, name, format string) (string, []any,
 		if key == "within" || key == "council" {
 			v = strings.ToUpper(v)
 			usedWithin = usedWithin || key == "within"
+		}
+		if key == "level" && !slices.Contains([]string{"lsoa11", "lsoa21", "ward", "msoa21", "lad", "custom"}, v) {
+			return "", nil, "", echo.NewHTTPError(http.StatusBadRequest, "The level \""+v+"\" is not one of lsoa11, lsoa21, ward, msoa21, lad, custom.")
+		}
+		if key == "within" {
+			// A mistyped code would otherwise export nothing, silently.
+			var n int
+			if err := s.db.SQL().QueryRowContext(c.Request().Context(), `SELECT count(*) FROM (SELECT 1 FROM areas WHERE code = $1 UNION ALL
+				SELECT 1 FROM area_lsoas WHERE area_code = $1 LIMIT 1)`, v).Scan(&n); err != nil {
+				return "", nil, "", echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
+			}
+			if n == 0 {
+				return "", nil, "", echo.NewHTTPError(http.StatusNotFound, "There is no area with the code \""+v+"\" (within takes an area code such as E08000009).")
+			}
 		}
 		conds = append(conds, cond)
 		args = append(args, sql.Named(key, v))

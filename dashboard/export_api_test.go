@@ -96,6 +96,8 @@ func TestExportAPI(t *testing.T) {
 		want   string
 	}{
 		{"/api/export/ingest_runs", 404, "no exportable table"},
+		{"/api/export/areas?within=E99999999", 404, "no area with the code"},
+		{"/api/export/areas?level=county", 400, "not one of lsoa11"},
 		{"/api/export/ingest_rejects", 404, "no exportable table"},
 		{"/api/export/schema_version", 404, "no exportable table"},
 		{"/api/export/services?level=lad", 400, "(it takes: category, within)"},
