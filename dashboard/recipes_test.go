@@ -42,6 +42,18 @@ func TestRecipePages(t *testing.T) {
 		}
 		checkPagePolicy(t, tt.path, res, body)
 	}
+	// Every recipe's page renders with its defaults, even where the
+	// default area (Trafford) is not loaded.
+	_, list := get(t, srv, "/api/recipes")
+	var l struct{ Recipes []struct{ ID string } }
+	if err := json.Unmarshal([]byte(list), &l); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range l.Recipes {
+		if res, body := get(t, srv, "/recipes/"+r.ID); res.StatusCode != 200 || !strings.Contains(body, "Results") {
+			t.Errorf("/recipes/%s: %d", r.ID, res.StatusCode)
+		}
+	}
 	// The downloads on the page work: the same parameters through the API.
 	_, page := get(t, srv, "/recipes/most_deprived_neighbourhoods?area=E06099999&limit=5")
 	if strings.Count(page, "<tr>") != 6 {
