@@ -89,6 +89,8 @@ type SandboxOptions struct {
 	MaxRows int
 	// MaxQueryBytes limits the SQL text (default 64 KiB).
 	MaxQueryBytes int
+	// MaxExportBytes caps one Parquet file in ExportDir (default 1 GB).
+	MaxExportBytes int64
 	// ExportDir is the private directory Parquet exports are written to; it
 	// must be the directory given to Lockdown. Empty disables Parquet.
 	ExportDir string
@@ -127,6 +129,9 @@ func NewSandbox(db *DB, opts SandboxOptions) *Sandbox {
 	}
 	if opts.MaxRows <= 0 {
 		opts.MaxRows = DefaultMaxRows
+	}
+	if opts.MaxExportBytes <= 0 {
+		opts.MaxExportBytes = 1 << 30
 	}
 	if opts.MaxQueryBytes <= 0 {
 		opts.MaxQueryBytes = DefaultMaxQueryBytes
@@ -511,7 +516,32 @@ func (s *Sandbox) StreamParquet(ctx context.Context, q string, args []any, fn fu
 		return s.userError(ctx, err)
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, copyQ, args...); err != nil {
+	// Watch the file as DuckDB writes it: a query that would fill the disk
+	// is interrupted at the cap.
+	cctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if st, err := os.Stat(path); err == nil && st.Size() > s.opts.MaxExportBytes {
+					stop(errExportTooBig)
+					return
+				}
+			}
+		}
+	}()
+	if _, err := tx.ExecContext(cctx, copyQ, args...); err != nil {
+		if errors.Is(context.Cause(cctx), errExportTooBig) {
+			return &QueryError{Kind: ErrTooMuchMemory, Err: err, Msg: fmt.Sprintf(
+				"The result is too big to download as Parquet here (over %d MB). Download less: filter with WHERE, aggregate, or choose fewer columns.", s.opts.MaxExportBytes>>20)}
+		}
 		return s.userError(ctx, err)
 	}
 	if err := tx.Rollback(); err != nil {
@@ -519,6 +549,8 @@ func (s *Sandbox) StreamParquet(ctx context.Context, q string, args []any, fn fu
 	}
 	return fn(path)
 }
+
+var errExportTooBig = errors.New("export over the size cap")
 
 // inRolledBackTx runs fn inside a transaction on the raw connection and
 // always rolls it back, so side effects inside a SELECT (nextval, setseed)

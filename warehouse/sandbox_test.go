@@ -190,6 +190,13 @@ func TestSandboxParquet(t *testing.T) {
 	if err != nil || size == 0 {
 		t.Fatalf("size %d err %v", size, err)
 	}
+	// A result too big for the disk cap is stopped while being written.
+	small := NewSandbox(db, SandboxOptions{ExportDir: export, MaxExportBytes: 1 << 20, DownloadTimeout: 20 * time.Second})
+	err = small.StreamParquet(t.Context(), "SELECT md5(range::VARCHAR) || md5((range + 1)::VARCHAR) AS h FROM range(100000000)", nil,
+		func(string) error { return errors.New("should not be called") })
+	if err == nil || !strings.Contains(err.Error(), "too big to download") {
+		t.Fatalf("over the cap: %v", err)
+	}
 	left, _ := os.ReadDir(export)
 	if len(left) != 0 {
 		t.Fatalf("export left %d files", len(left))
