@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -167,14 +168,23 @@ func (s *Server) attributions(ctx context.Context, rs []queries.Result) ([]Attri
 	return out, rows.Err()
 }
 
-// uniqueAttributions lists each required attribution text once.
+// uniqueAttributions lists each required attribution text once, sentence
+// by sentence: most datasets repeat "Contains public sector information
+// licensed under the Open Government Licence v3.0.", which once is enough
+// (and the briefing must fit on one A4 page).
 func uniqueAttributions(as []Attribution) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, a := range as {
-		if a.Attribution != "" && !seen[a.Attribution] {
-			seen[a.Attribution] = true
-			out = append(out, a.Attribution)
+		var keep []string
+		for _, s := range strings.SplitAfter(a.Attribution, ". ") {
+			if s = strings.TrimSpace(s); s != "" && !seen[s] {
+				seen[s] = true
+				keep = append(keep, s)
+			}
+		}
+		if len(keep) > 0 {
+			out = append(out, strings.Join(keep, " "))
 		}
 	}
 	return out

@@ -223,10 +223,10 @@ func TestBriefingPrintsOnA4(t *testing.T) {
 		if n := len(pdfPage.FindAll(pdf, -1)); n != 1 {
 			t.Errorf("%s prints on %d A4 pages, want 1", path, n)
 		}
-		// A4 is 210 mm wide; the print CSS sets 14 mm margins, leaving
-		// 182 mm, about 688 CSS px. Lay the page out at that width with
+		// A4 is 210 mm wide; the print CSS sets 10 mm margins, leaving
+		// 190 mm, about 718 CSS px. Lay the page out at that width with
 		// print styles and look for anything wider.
-		const printable = 688
+		const printable = 718
 		if err := chromedp.Do(ctx,
 			chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 				_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"})
