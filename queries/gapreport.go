@@ -327,8 +327,7 @@ func (r GapReport) Sentences() []string {
 func (r GapReport) CoverageNote() string {
 	note := r.coverage()
 	if r.NeedDomain != r.Service.NeedDomain {
-		note = strings.TrimSpace(note + " " + NeedName(r.Service.NeedDomain) + " is not loaded (IoD2019 File 3), so need here is the overall Index of Multiple Deprivation.")
-		note = capitalise(note)
+		note = strings.TrimSpace(note + " " + capitalise(NeedName(r.Service.NeedDomain)) + " is not loaded (IoD2019 File 3), so need here is the overall Index of Multiple Deprivation.")
 	}
 	return note
 }
