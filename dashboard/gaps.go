@@ -72,6 +72,8 @@ type gapsView struct {
 	Per10k, MeanKm float64
 	Has            bool
 	Error          string
+	// Money is money against need in the same area (money.go).
+	Money *MoneyNeed
 }
 
 type rankedGap struct {
@@ -131,6 +133,7 @@ func (s *Server) gapsPage(c echo.Context) error {
 			}
 			title = "Service gaps: " + capitalFirst(t.Plural) + " in " + rep.Within.Name
 			v.Map = g.m
+			v.Money = s.moneyNeedFor(ctx, rep.Within.Code)
 		}
 	}
 	return c.Render(status, "gaps", page{Title: title,

@@ -213,3 +213,16 @@ func (s *Server) moneyNeed(ctx context.Context, a Area) *MoneyNeed {
 	// in the LSOA lookup) still gets the authority's comparison and the link.
 	return m
 }
+
+// moneyNeedFor is moneyNeed for an area code (the gaps page's within),
+// cached with the profile sections; nil for an unknown code.
+func (s *Server) moneyNeedFor(ctx context.Context, code string) *MoneyNeed {
+	a, err := s.findArea(ctx, code)
+	if err != nil {
+		return nil
+	}
+	m, _ := cachedSection(ctx, s, "moneyneed|"+a.Code+"|"+a.Level, func(ctx context.Context) (*MoneyNeed, error) {
+		return s.moneyNeed(ctx, a), nil
+	})
+	return m
+}
