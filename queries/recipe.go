@@ -630,7 +630,12 @@ func ResolveArea(ctx context.Context, db *warehouse.DB, input string, allowed []
 	return code, name, msg, err
 }
 
+var postcodeLike = regexp.MustCompile(`^[A-Za-z]{1,2}[0-9][A-Za-z0-9]?\s*[0-9][A-Za-z]{2}$`)
+
 func resolveArea(ctx context.Context, db *warehouse.DB, input string, allowed []string) (code, name, msg string, err error) {
+	if postcodeLike.MatchString(input) {
+		return resolvePostcode(ctx, db, input, allowed)
+	}
 	type cand struct{ code, name, level string }
 	var cands []cand
 	seen := map[string]bool{}
@@ -844,4 +849,34 @@ func formatCell(v any) string {
 		return "no"
 	}
 	return fmt.Sprint(v)
+}
+
+// resolvePostcode finds the area a postcode is in: its ward, else its
+// neighbourhood, else its local authority, whichever the parameter takes.
+func resolvePostcode(ctx context.Context, db *warehouse.DB, pc string, allowed []string) (code, name, msg string, err error) {
+	key := strings.ToUpper(strings.ReplaceAll(pc, " ", ""))
+	type cand struct{ code, name, level string }
+	var cands []cand
+	err = scanEach(ctx, db, `SELECT a.code, coalesce(a.name, a.code), a.level FROM postcodes p
+		JOIN areas a ON (a.code = p.ward_code AND a.level = 'ward') OR (a.code = p.lsoa21_code AND a.level = 'lsoa21')
+		  OR (a.code = p.lsoa11_code AND a.level = 'lsoa11') OR (a.code = p.lad_code AND a.level = 'lad')
+		WHERE p.postcode_key = $key
+		ORDER BY CASE a.level WHEN 'ward' THEN 0 WHEN 'lsoa21' THEN 1 WHEN 'lsoa11' THEN 2 ELSE 3 END`,
+		func(rows *sql.Rows) error {
+			var c cand
+			if err := rows.Scan(&c.code, &c.name, &c.level); err != nil {
+				return err
+			}
+			if len(allowed) == 0 || contains(allowed, c.level) {
+				cands = append(cands, c)
+			}
+			return nil
+		}, sql.Named("key", key))
+	if err != nil {
+		return "", "", "", fmt.Errorf("resolve postcode %q: %w", pc, err)
+	}
+	if len(cands) == 0 {
+		return "", "", fmt.Sprintf("we could not place the postcode %q in an area loaded here; try the area's name or code", pc), nil
+	}
+	return cands[0].code, cands[0].name, "", nil
 }

@@ -493,6 +493,10 @@ func TestResolveArea(t *testing.T) {
 		{"Traff", []string{"lad"}, "E08000009", ""},
 		{"Park", []string{"ward"}, "", "matches more than one area"},
 		{"Atlantis", nil, "", "we could not find an area"},
+		// A postcode: its ward, else what the parameter takes.
+		{"m32 0th", nil, "E05015247", ""},
+		{"M32 0TH", []string{"lad"}, "E08000009", ""},
+		{"ZZ1 1ZZ", nil, "", "could not place the postcode"},
 		{"E01006109", []string{"lad"}, "", "we could not find a local authority"},
 	} {
 		code, _, msg, err := ResolveArea(t.Context(), db, tc.in, tc.levels)

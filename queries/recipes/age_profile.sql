@@ -3,7 +3,7 @@
 -- description: For each neighbourhood in the area, the residents counted by the 2021 Census, and how many
 --   and what share are children (0 to 15) and people aged 65 and over, highest share of older people first.
 -- group: People
--- param: area area = E08000009 | Area | A local authority, ward or community area: type its name or its code
+-- param: area area = E08000009 | Area | A local authority, ward or community area: type its name or code, or a postcode for its ward
 -- caveat: Census 2021 counts on 2021 neighbourhood boundaries, loaded here for Greater Manchester.
 
 SELECT m.lsoa_code, a.name AS lsoa_name,

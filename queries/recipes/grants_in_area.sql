@@ -3,7 +3,7 @@
 -- description: Grants published in the 360Giving standard that benefit the area, or went to an organisation
 --   whose postcode is in it, newest first: who got how much, from whom, and for what.
 -- group: Money
--- param: area area = E08000009 | Area | A local authority, ward or community area: type its name or its code
+-- param: area area = E08000009 | Area | A local authority, ward or community area: type its name or code, or a postcode for its ward
 -- caveat: Many grants give only the local authority they benefit; such a grant shows for the authority but
 --   not for a ward or community area inside it.
 

@@ -4,7 +4,7 @@
 --   with where each stands in England and its income, employment, health and crime deciles.
 --   Decile 1 means the most deprived 10% of neighbourhoods in England.
 -- group: Deprivation
--- param: area area = E08000009 | Area | A local authority, ward or community area: type its name or its code
+-- param: area area = E08000009 | Area | A local authority, ward or community area: type its name or code, or a postcode for its ward
 -- param: edition choice(2019, 2025) = 2019 | Edition of the Index | 2019 uses 2011 neighbourhoods (all England here); 2025 uses 2021 neighbourhoods (loaded for Greater Manchester)
 -- param: limit integer [1, 1000] = 20 | How many neighbourhoods
 -- caveat: Ranks compare neighbourhoods with each other; they do not say how much worse one is than another.

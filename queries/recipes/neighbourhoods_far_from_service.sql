@@ -4,7 +4,7 @@
 --   distance, with the nearest one, how far it is, how many people live there and how deprived it is.
 --   Useful evidence for where a new service, outreach or transport is most needed.
 -- group: Services
--- param: area area = E08000009 | Area | A local authority, ward or community area: type its name or its code
+-- param: area area = E08000009 | Area | A local authority, ward or community area: type its name or code, or a postcode for its ward
 -- param: service choice(SELECT DISTINCT category, upper(category[1]) || replace(category[2:], '_', ' ') FROM services WHERE status = 'open' ORDER BY 1) = pharmacy | Type of service
 -- param: km double [0.1, 20] = 1 | Distance in kilometres | Neighbourhoods whose nearest service is further than this, in a straight line
 -- caveat: Distances are straight lines from the neighbourhood's geometric centre, not travel distances.

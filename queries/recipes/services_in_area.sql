@@ -4,7 +4,7 @@
 --   inside the area, with its address and the neighbourhood it is in. Check the list is complete and
 --   up to date before a meeting, or map it.
 -- group: Services
--- param: area area = E08000009 | Area | A local authority, ward or community area: type its name or its code
+-- param: area area = E08000009 | Area | A local authority, ward or community area: type its name or code, or a postcode for its ward
 -- param: service choice(SELECT DISTINCT category, upper(category[1]) || replace(category[2:], '_', ' ') FROM services WHERE status = 'open' ORDER BY 1) = gp_practice | Type of service
 -- caveat: A service is placed in a neighbourhood by the coordinates or postcode its publisher gives. Services
 --   whose location could not be found are left out (see Sources for the rejected rows).

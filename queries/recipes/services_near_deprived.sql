@@ -4,7 +4,7 @@
 --   the open services of one type within a given distance of the neighbourhood's centre, nearest first.
 --   A neighbourhood with no row has no such service within that distance.
 -- group: Services
--- param: area area = E08000009 | Area | A local authority, ward or community area: type its name or its code
+-- param: area area = E08000009 | Area | A local authority, ward or community area: type its name or code, or a postcode for its ward
 -- param: service choice(SELECT DISTINCT category, upper(category[1]) || replace(category[2:], '_', ' ') FROM services WHERE status = 'open' ORDER BY 1) = gp_practice | Type of service
 -- param: km double [0.1, 20] = 1 | Distance in kilometres | Straight-line distance from the centre of each neighbourhood, from 0.1 to 20
 -- param: decile integer [1, 10] = 1 | Most deprived deciles | 1 means the most deprived 10% of neighbourhoods in England, 2 the most deprived 20%, and so on

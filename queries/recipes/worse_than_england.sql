@@ -3,7 +3,7 @@
 -- description: Neighbourhoods in the area where a deprivation score (overall, or one domain such as income,
 --   health or crime) is worse than the average neighbourhood in England, worst first, with the gap.
 -- group: Deprivation
--- param: area area = E08000009 | Area | A local authority, ward or community area: type its name or its code
+-- param: area area = E08000009 | Area | A local authority, ward or community area: type its name or code, or a postcode for its ward
 -- param: domain choice(SELECT * FROM (VALUES ('imd', 'Overall deprivation (IMD score)'), ('income', 'Income'), ('employment', 'Employment'), ('education', 'Education, skills and training'), ('health', 'Health and disability'), ('crime', 'Crime'), ('housing', 'Barriers to housing and services'), ('environment', 'Living environment')) AS v(value, label)) = income | Score
 -- caveat: Scores from the English Indices of Deprivation 2025, on 2021 neighbourhoods (loaded for Greater
 --   Manchester). The England average is the plain mean over all 33,755 neighbourhoods, not weighted by population.
