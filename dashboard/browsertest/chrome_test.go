@@ -101,7 +101,10 @@ func browser(t *testing.T) context.Context {
 func tab(t *testing.T) context.Context {
 	t.Helper()
 	bctx := browser(t)
-	tabCtx, cancel := chromedp.NewContext(bctx)
+	// A browser context of its own, like a private window: no cache or
+	// storage carried over from another test (a cached tile would not be
+	// fetched again).
+	tabCtx, cancel := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
 	ctx, cancelT := context.WithTimeout(tabCtx, 90*time.Second)
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)); err != nil {
 		t.Fatalf("open tab: %v", err)
