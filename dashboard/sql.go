@@ -279,7 +279,11 @@ func (s *Server) sqlPage(c echo.Context) error {
 	if err != nil {
 		return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
 	}
-	data["Tables"] = tables
+	views, err := s.sqlViews(ctx)
+	if err != nil {
+		return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
+	}
+	data["Tables"] = append(tables, views...)
 	status := http.StatusOK
 	if strings.TrimSpace(q) != "" {
 		res, _, err := s.preview(ctx, q)
@@ -373,4 +377,32 @@ func humanDuration(d time.Duration) string {
 		return fmt.Sprintf("%d seconds", int(d.Seconds()))
 	}
 	return fmt.Sprintf("%.1f seconds", d.Seconds())
+}
+
+// sqlViews lists the store's views (area_lsoas, supplier_places, …) with
+// their columns, for the schema browser; warehouse.Tables lists only
+// tables. A view's name is marked "(view)" in its comment.
+func (s *Server) sqlViews(ctx context.Context) ([]warehouse.Table, error) {
+	rows, err := s.db.SQL().QueryContext(ctx, `
+		SELECT v.view_name, coalesce(v.comment, ''), c.column_name, c.data_type, coalesce(c.comment, '')
+		FROM duckdb_views() v JOIN duckdb_columns() c ON c.database_name = v.database_name AND c.schema_name = v.schema_name AND c.table_name = v.view_name
+		WHERE v.database_name = 'store' AND v.schema_name = 'main' AND NOT v.internal
+		ORDER BY v.view_name, c.column_index`)
+	if err != nil {
+		return nil, fmt.Errorf("list views: %w", err)
+	}
+	defer rows.Close()
+	var out []warehouse.Table
+	for rows.Next() {
+		var name, comment string
+		var c warehouse.Column
+		if err := rows.Scan(&name, &comment, &c.Name, &c.Type, &c.Comment); err != nil {
+			return nil, fmt.Errorf("list views: %w", err)
+		}
+		if len(out) == 0 || out[len(out)-1].Name != name {
+			out = append(out, warehouse.Table{Name: name, Comment: strings.TrimSpace("View. " + comment)})
+		}
+		out[len(out)-1].Columns = append(out[len(out)-1].Columns, c)
+	}
+	return out, rows.Err()
 }

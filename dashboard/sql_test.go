@@ -12,7 +12,7 @@ func TestSQLConsole(t *testing.T) {
 	res, body := get(t, srv, "/sql")
 	checkPagePolicy(t, "/sql", res, body)
 	for _, want := range []string{`<form action="/sql" method="get"`, `<label class="label" for="sql-q">`, `id="table-areas"`,
-		"<code>geometry</code>", "BLOB", "Examples to start from"} {
+		"<code>geometry</code>", "BLOB", "Examples to start from", `id="table-area_lsoas"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/sql lacks %q", want)
 		}

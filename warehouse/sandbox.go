@@ -665,9 +665,12 @@ func (s *Sandbox) userError(ctx context.Context, err error) error {
 // cleanMessage keeps DuckDB's own words but hides the server's paths and
 // trims the error to a readable size.
 func cleanMessage(msg string, paths ...string) string {
-	for _, p := range paths {
-		if p != "" {
-			msg = strings.ReplaceAll(msg, p, "(server file)")
+	for i, p := range paths {
+		if p == "" {
+			continue
+		}
+		msg = strings.ReplaceAll(msg, p, "(server file)")
+		if i == 0 { // the database's directory; not /tmp for the export dir
 			msg = strings.ReplaceAll(msg, filepath.Dir(p), "(server directory)")
 		}
 	}
