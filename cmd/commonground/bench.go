@@ -210,11 +210,20 @@ func (b *bencher) run(ctx context.Context, e *env) error {
 	}
 	rng := rand.New(rand.NewPCG(5, 2026))
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "phase\trequests\terrors\tp50 ms\tp95 ms\tp99 ms\tmax ms\treq/s\tlargest KB\ttotal MB\t")
+	fmt.Fprintln(tw, "phase\trequests\terrors\tp50 ms\tp95 ms\tp99 ms\tmax ms\treq/s\tlargest KB\ttotal MB\tserver CPU ms/req\t")
+	// The server's CPU time per request (with --pid) does not depend on
+	// what else the machine is running, unlike the latencies.
+	cpu0 := procCPU(b.cfg.pid)
 	row := func(name string, st stats) {
+		cpu1 := procCPU(b.cfg.pid)
+		perReq := "-"
+		if b.cfg.pid > 0 && st.n > 0 {
+			perReq = strconv.FormatFloat(float64((cpu1-cpu0).Microseconds())/1000/float64(st.n), 'f', 1, 64)
+		}
+		cpu0 = cpu1
 		ms := func(d time.Duration) string { return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64) }
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%.0f\t%.1f\t%.1f\t\n", name, st.n, st.errs, ms(st.p50), ms(st.p95), ms(st.p99), ms(st.maxD), st.rps,
-			float64(st.maxBytes)/1024, float64(st.totalBytes)/(1<<20))
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%.0f\t%.1f\t%.1f\t%s\t\n", name, st.n, st.errs, ms(st.p50), ms(st.p95), ms(st.p99), ms(st.maxD), st.rps,
+			float64(st.maxBytes)/1024, float64(st.totalBytes)/(1<<20), perReq)
 	}
 	totalErrs := 0
 
@@ -233,6 +242,7 @@ func (b *bencher) run(ctx context.Context, e *env) error {
 	// A short warm-up so the first requests' one-off work (templates,
 	// indicator caches) is not counted.
 	b.load(ctx, 4, paths[:min(20, len(paths))])
+	cpu0 = procCPU(b.cfg.pid)
 	s, wall := b.load(ctx, b.cfg.clients, paths)
 	st := summarise(s, wall)
 	totalErrs += st.errs
@@ -404,6 +414,30 @@ func (b *bencher) firstLoad(ctx context.Context, path string) (int, []firstLoadP
 		total += as.bytes
 	}
 	return total, parts, nil
+}
+
+// procCPU is the user and system CPU time a process has used (0 without
+// a pid or /proc).
+func procCPU(pid int) time.Duration {
+	if pid <= 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which may hold spaces) in brackets.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100 // USER_HZ is 100 on Linux
 }
 
 // procMemory reads VmHWM and VmRSS (kB) of a process.
