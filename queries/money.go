@@ -281,6 +281,19 @@ func money(ctx context.Context, db *warehouse.DB, within, level string) (*MoneyR
 		return nil, err
 	}
 	r.deciles(lsoas)
+	// Empty lists, not nulls, in the JSON.
+	if r.Areas == nil {
+		r.Areas = []MoneyArea{}
+	}
+	if r.Deciles == nil {
+		r.Deciles = []MoneyDecile{}
+	}
+	if r.Spend == nil {
+		r.Spend = []MoneyStatus{}
+	}
+	if r.Grants == nil {
+		r.Grants = []MoneyStatus{}
+	}
 	return r, nil
 }
 
