@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -101,57 +102,52 @@ func (s *Server) loadArea(c echo.Context) (Area, error) {
 }
 
 func (s *Server) area(c echo.Context) error {
-	a, err := s.loadArea(c)
-	if err != nil {
+	ctx := c.Request().Context()
+	// Everything but the map depends only on the area and the data, so it
+	// is built once per data version (profile.go); the map also depends on
+	// ?indicator= and ?svc=.
+	pb, err := cachedSection(ctx, s, "profile|"+strings.TrimSpace(c.Param("code")), func(ctx context.Context) (*profileBase, error) {
+		return s.buildProfile(ctx, c)
+	})
+	if errors.Is(err, errIndicatorsFailed) {
+		// The profile is still useful without indicators; say so (logged).
+	} else if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	kids, err := s.children(ctx, a)
-	if err != nil {
-		return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
+	a := pb.Area
+	// A page already rendered for this state is sent as it is (the gzip
+	// middleware skips this route: see server.go).
+	id, svc := s.profileMapState(c.QueryParams(), s.mapIndicators())
+	key := a.Code + "|" + a.Level + "|" + id + "|" + strings.Join(svc, ",")
+	if !pb.IndicatorsFailed {
+		if gz, ok := s.cachedPage(key); ok {
+			return writeGzipped(c, gz)
+		}
 	}
-	dep, err := s.deprivationProfile(ctx, a)
-	if err != nil {
-		return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
-	}
-	// The map of neighbourhoods by a chosen indicator (?indicator=, ?svc=);
-	// an area without neighbourhood boundaries gets its own outline.
 	im, err := s.indicatorMap(ctx, a, c.QueryParams())
 	if err != nil {
 		return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
 	}
 	var m *MapView
 	if im == nil {
-		if m, err = s.areaMap(ctx, a); err != nil {
+		// An area without neighbourhood boundaries gets its own outline.
+		if m, err = cachedSection(ctx, s, "outline|"+a.Code+"|"+a.Level, func(ctx context.Context) (*MapView, error) { return s.areaMap(ctx, a) }); err != nil {
 			return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
 		}
 	}
-	svc, err := s.servicesSection(ctx, a)
-	if err != nil {
-		return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
-	}
-	money, err := s.moneySection(ctx, a)
-	if err != nil {
-		return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
-	}
-	// Money against need (money.go) and service gaps (gaps.go) are read-only once built: keep it with
-	// the other sections for the data version.
-	mn, _ := cachedSection(ctx, s, "moneyneed|"+a.Code+"|"+a.Level, func(ctx context.Context) (*MoneyNeed, error) {
-		return s.moneyNeed(ctx, a), nil
-	})
-	gaps, _ := cachedSection(ctx, s, "gaps|"+a.Code+"|"+a.Level, func(ctx context.Context) (*GapsSection, error) {
-		return s.areaGaps(ctx, a), nil
-	})
-	head, all, err := s.indicatorRows(ctx, a.Code)
-	if err != nil {
-		// The profile is still useful without indicators; say so and log.
-		s.log.Error("indicators failed", "area", a.Code, "err", err)
-	}
-	return c.Render(http.StatusOK, "area", page{Title: a.Name, Synthetic: a.Synthetic,
+	var buf bytes.Buffer
+	if err := s.views.Render(&buf, "area", page{Title: a.Name, Synthetic: a.Synthetic,
 		Description: levelName(a.Level) + " profile: " + a.Name,
-		Data: map[string]any{"Area": a, "Children": kids, "Deprivation": dep, "Map": m, "IndicatorMap": im,
-			"Headline": head, "Spine": s.spineFor(ctx, head), "Indicators": all, "IndicatorsFailed": err != nil,
-			"Services": svc, "Gaps": gaps, "Money": money, "MoneyNeed": mn}})
+		Data: map[string]any{"Area": a, "Children": pb.Children, "Deprivation": pb.Deprivation, "Map": m, "IndicatorMap": im,
+			"Headline": pb.Headline, "Spine": pb.Spine, "Indicators": pb.Indicators, "IndicatorsFailed": pb.IndicatorsFailed,
+			"Services": pb.Services, "Gaps": pb.Gaps, "Money": pb.Money, "MoneyNeed": pb.MoneyNeed}}, c); err != nil {
+		return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
+	}
+	gz := gzipBytes(buf.Bytes())
+	if !pb.IndicatorsFailed {
+		s.storePage(key, gz)
+	}
+	return writeGzipped(c, gz)
 }
 
 func (s *Server) apiArea(c echo.Context) error {

@@ -2,7 +2,11 @@ package dashboard
 
 import (
 	"context"
+	"errors"
+	"net/http"
 	"strings"
+
+	"github.com/labstack/echo/v4"
 
 	"commonground/queries"
 )
@@ -61,4 +65,55 @@ func spineByID(rows []SpineRow) map[string]*SpineRow {
 		out[rows[i].ID] = &rows[i]
 	}
 	return out
+}
+
+// profileBase is an area profile but its map: read-only once built.
+type profileBase struct {
+	Area                 Area
+	Children             []AreaRef
+	Deprivation          []Deprivation
+	Headline, Indicators []IndicatorRow
+	Spine                []SpineRow
+	IndicatorsFailed     bool
+	Services             *ServicesSection
+	Money                *MoneySection
+	MoneyNeed            *MoneyNeed
+	Gaps                 *GapsSection
+}
+
+// errIndicatorsFailed comes with a profile built without its indicators,
+// so that it is shown but not cached.
+var errIndicatorsFailed = errors.New("indicators failed")
+
+func (s *Server) buildProfile(ctx context.Context, c echo.Context) (*profileBase, error) {
+	a, err := s.loadArea(c)
+	if err != nil {
+		return nil, err
+	}
+	pb := &profileBase{Area: a}
+	fail := func(err error) (*profileBase, error) {
+		return nil, echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
+	}
+	if pb.Children, err = s.children(ctx, a); err != nil {
+		return fail(err)
+	}
+	if pb.Deprivation, err = s.deprivationProfile(ctx, a); err != nil {
+		return fail(err)
+	}
+	if pb.Services, err = s.servicesSection(ctx, a); err != nil {
+		return fail(err)
+	}
+	if pb.Money, err = s.moneySection(ctx, a); err != nil {
+		return fail(err)
+	}
+	pb.MoneyNeed = s.moneyNeed(ctx, a) // money.go
+	pb.Gaps = s.areaGaps(ctx, a)       // gaps.go
+	pb.Headline, pb.Indicators, err = s.indicatorRows(ctx, a.Code)
+	if err != nil {
+		s.log.Error("indicators failed", "area", a.Code, "err", err)
+		pb.IndicatorsFailed = true
+		return pb, errIndicatorsFailed
+	}
+	pb.Spine = s.spineFor(ctx, pb.Headline)
+	return pb, nil
 }

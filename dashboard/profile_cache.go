@@ -1,10 +1,17 @@
 package dashboard
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/labstack/echo/v4"
 )
 
 // profileCache keeps the profile's derived sections (maps, charts, service
@@ -16,6 +23,10 @@ type profileCache struct {
 	version string
 	checked time.Time
 	items   map[string]any
+	// pages are whole rendered profiles, gzipped, by their state (area,
+	// indicator, services); pageBytes caps their memory.
+	pages     map[string][]byte
+	pageBytes int
 }
 
 const (
@@ -47,7 +58,7 @@ func cachedSection[T any](ctx context.Context, s *Server, key string, f func(con
 		}
 		pc.mu.Lock()
 		if v != pc.version {
-			pc.version, pc.items = v, nil
+			pc.version, pc.items, pc.pages, pc.pageBytes = v, nil, nil, 0
 		}
 		pc.checked = time.Now()
 	}
@@ -67,4 +78,60 @@ func cachedSection[T any](ctx context.Context, s *Server, key string, f func(con
 	pc.items[key] = val
 	pc.mu.Unlock()
 	return val, nil
+}
+
+// maxPageBytes bounds the rendered pages kept (gzipped, about 50 KB each).
+const maxPageBytes = 64 << 20
+
+// cachedPage returns a rendered page's gzipped bytes (its version checked
+// by a cachedSection call made before, in the same request).
+func (s *Server) cachedPage(key string) ([]byte, bool) {
+	pc := &s.prof
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	b, ok := pc.pages[key]
+	return b, ok
+}
+
+func (s *Server) storePage(key string, gz []byte) {
+	pc := &s.prof
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	if pc.pageBytes+len(gz) > maxPageBytes {
+		return // full: later pages are rendered each time until the data changes
+	}
+	if pc.pages == nil {
+		pc.pages = map[string][]byte{}
+	}
+	if _, ok := pc.pages[key]; !ok {
+		pc.pages[key] = gz
+		pc.pageBytes += len(gz)
+	}
+}
+
+func gzipBytes(b []byte) []byte {
+	var out bytes.Buffer
+	w, _ := gzip.NewWriterLevel(&out, gzip.BestCompression) // once per page and version: worth the time
+	w.Write(b)
+	w.Close()
+	return out.Bytes()
+}
+
+// writeGzipped sends a gzipped HTML page, unzipping it for the rare client
+// that does not accept gzip.
+func writeGzipped(c echo.Context, gz []byte) error {
+	h := c.Response().Header()
+	h.Add(echo.HeaderVary, echo.HeaderAcceptEncoding)
+	h.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	if strings.Contains(c.Request().Header.Get(echo.HeaderAcceptEncoding), "gzip") {
+		h.Set(echo.HeaderContentEncoding, "gzip")
+		return c.Blob(http.StatusOK, echo.MIMETextHTMLCharsetUTF8, gz)
+	}
+	r, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		return err
+	}
+	c.Response().WriteHeader(http.StatusOK)
+	_, err = io.Copy(c.Response(), r)
+	return err
 }

@@ -136,3 +136,6 @@ func (s *Server) buildServicesSection(ctx context.Context, a Area) (*ServicesSec
 	}
 	return sec, nil
 }
+
+// More is how many inside the area are not named.
+func (g ServiceGroup) More() int { return max(0, g.Inside-len(g.Examples)) }

@@ -82,7 +82,10 @@ func New(cfg Config, db *warehouse.DB, cat *queries.Catalog) (*Server, error) {
 	e.Use(s.logRequests)
 	e.Use(securityHeaders)
 	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{Level: 5, MinLength: 1024,
-		Skipper: func(c echo.Context) bool { return len(c.Path()) >= 6 && c.Path()[:6] == "/tiles" }}))
+		Skipper: func(c echo.Context) bool {
+			// Tiles come gzipped; area profiles are cached gzipped (profile_cache.go).
+			return len(c.Path()) >= 6 && c.Path()[:6] == "/tiles" || c.Path() == "/areas/:code"
+		}}))
 	s.echo = e
 	s.routes()
 	return s, nil
