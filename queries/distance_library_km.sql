@@ -35,10 +35,18 @@ WITH svc AS (
     SELECT s.lon, s.lat, a.lad_code,
            floor(s.lat / 0.1)::INTEGER AS cy, floor(s.lon / 0.15)::INTEGER AS cx
     FROM services s LEFT JOIN areas a ON a.level = 'lsoa11' AND a.code = s.lsoa11_code
+    -- A service without a publisher's code that another list gives with one
+    -- (same category, name and postcode, e.g. a council's GP list beside
+    -- NHS Digital's) takes that code, so the two count once.
+    LEFT JOIN (SELECT category, upper(regexp_replace(name, '[^A-Za-z0-9]', '', 'g')) AS name_key,
+                      upper(replace(postcode, ' ', '')) AS postcode_key, min(source_id) AS source_id
+               FROM services WHERE source_id IS NOT NULL AND name IS NOT NULL AND postcode IS NOT NULL GROUP BY ALL) d
+      ON s.source_id IS NULL AND d.category = s.category AND d.postcode_key = upper(replace(s.postcode, ' ', ''))
+     AND d.name_key = upper(regexp_replace(s.name, '[^A-Za-z0-9]', '', 'g'))
     WHERE s.category = 'library' AND s.status = 'open' AND s.lon IS NOT NULL AND s.lat IS NOT NULL
     -- One location per library listed by two datasets: the best one.
     QUALIFY row_number() OVER (
-        PARTITION BY coalesce(s.source_id, s.id)
+        PARTITION BY coalesce(s.source_id, d.source_id, s.id)
         ORDER BY CASE s.location_source WHEN 'given' THEN 0 WHEN 'bng' THEN 1 WHEN 'polygon_centroid' THEN 2 ELSE 3 END, s.id) = 1
 ),
 covered AS (SELECT DISTINCT lad_code FROM svc WHERE lad_code IS NOT NULL),

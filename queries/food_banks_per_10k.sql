@@ -15,7 +15,7 @@
 -- caveat: Computed only for LSOAs in local authorities with at least one food bank in the loaded
 --   data, so that an authority with no food banks loaded shows no data rather than zero.
 -- caveat: A food bank listed by two loaded datasets (a national list and a local one) is counted
---   once, by its publisher's code (ODS code or URN).
+--   once, by its publisher's code (ODS code or URN), or by name and postcode when one list has no code.
 -- caveat: Residents are the ONS mid-2017 estimates on 2011 LSOA boundaries (2011 LSOAs are the
 --   boundaries loaded for all of England).
 -- caveat: Confidence intervals (Byar's method; exact Poisson below 10) treat the number of food
@@ -27,9 +27,17 @@
 WITH svc AS (
     SELECT s.lsoa11_code AS lsoa_code, a.lad_code
     FROM services s JOIN areas a ON a.level = 'lsoa11' AND a.code = s.lsoa11_code
+    -- A service without a publisher's code that another list gives with one
+    -- (same category, name and postcode, e.g. a council's GP list beside
+    -- NHS Digital's) takes that code, so the two count once.
+    LEFT JOIN (SELECT category, upper(regexp_replace(name, '[^A-Za-z0-9]', '', 'g')) AS name_key,
+                      upper(replace(postcode, ' ', '')) AS postcode_key, min(source_id) AS source_id
+               FROM services WHERE source_id IS NOT NULL AND name IS NOT NULL AND postcode IS NOT NULL GROUP BY ALL) d
+      ON s.source_id IS NULL AND d.category = s.category AND d.postcode_key = upper(replace(s.postcode, ' ', ''))
+     AND d.name_key = upper(regexp_replace(s.name, '[^A-Za-z0-9]', '', 'g'))
     WHERE s.category = 'food_bank' AND s.status = 'open'
     QUALIFY row_number() OVER (
-        PARTITION BY coalesce(s.source_id, s.id)
+        PARTITION BY coalesce(s.source_id, d.source_id, s.id)
         ORDER BY CASE s.location_source WHEN 'given' THEN 0 WHEN 'bng' THEN 1 WHEN 'polygon_centroid' THEN 2 ELSE 3 END, s.id) = 1
 ),
 covered AS (SELECT DISTINCT lad_code FROM svc WHERE lad_code IS NOT NULL),

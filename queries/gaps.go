@@ -91,7 +91,7 @@ func (t ServiceType) Threshold() string {
 
 // accessMethodVersion changes whenever the method (types, thresholds,
 // rules) changes, so an older service_access is rebuilt.
-const accessMethodVersion = 1
+const accessMethodVersion = 2
 
 // AccessBuild is what RefreshAccess did.
 type AccessBuild struct {
@@ -358,8 +358,9 @@ func accessLSOAs(ctx context.Context, db *warehouse.DB) ([]accessLSOA, float64, 
 
 // accessServices reads open, located services by category, each counted
 // once: a service listed by two datasets (a national list and a local
-// one) keeps its best location, exactly as the distance_*_km.sql and
-// *_per_10k.sql indicators choose it. lad is the local authority of the
+// one: the same publisher's code, or the same name and postcode when one
+// list has no code) keeps its best location, exactly as the
+// distance_*_km.sql and *_per_10k.sql indicators choose it. lad is the local authority of the
 // LSOA the service lies in ("" outside the loaded LSOAs).
 func accessServices(ctx context.Context, db *warehouse.DB) (map[string][]accessService, error) {
 	cats := make([]string, len(ServiceTypes))
@@ -368,9 +369,14 @@ func accessServices(ctx context.Context, db *warehouse.DB) (map[string][]accessS
 	}
 	rows, err := db.SQL().QueryContext(ctx, `SELECT s.category, s.lon, s.lat, coalesce(a.code, ''), coalesce(a.lad_code, '')
 		FROM services s LEFT JOIN areas a ON a.level = 'lsoa11' AND a.code = s.lsoa11_code
+		LEFT JOIN (SELECT category, upper(regexp_replace(name, '[^A-Za-z0-9]', '', 'g')) AS name_key,
+		                  upper(replace(postcode, ' ', '')) AS postcode_key, min(source_id) AS source_id
+		           FROM services WHERE source_id IS NOT NULL AND name IS NOT NULL AND postcode IS NOT NULL GROUP BY ALL) d
+		  ON s.source_id IS NULL AND d.category = s.category AND d.postcode_key = upper(replace(s.postcode, ' ', ''))
+		 AND d.name_key = upper(regexp_replace(s.name, '[^A-Za-z0-9]', '', 'g'))
 		WHERE s.category IN (`+strings.Join(cats, ",")+`) AND s.status = 'open' AND s.lon IS NOT NULL AND s.lat IS NOT NULL
 		QUALIFY row_number() OVER (
-		    PARTITION BY s.category, coalesce(s.source_id, s.id)
+		    PARTITION BY s.category, coalesce(s.source_id, d.source_id, s.id)
 		    ORDER BY CASE s.location_source WHEN 'given' THEN 0 WHEN 'bng' THEN 1 WHEN 'polygon_centroid' THEN 2 ELSE 3 END, s.id) = 1
 		ORDER BY s.category, s.id`)
 	if err != nil {
