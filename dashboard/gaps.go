@@ -29,8 +29,8 @@ import (
 // reads for colour-blind people; each class also has a text label.
 var gapColours = []struct{ Key, Fill, Label string }{
 	{"both", "#b35806", "High need, low provision compared with England and the local authority"},
-	{"england", "#f1a340", "High need, low provision compared with England only"},
-	{"la", "#fee0b6", "High need, low provision compared with the local authority only"},
+	{"england", "#e08214", "High need, low provision compared with England only"},
+	{"la", "#fdb863", "High need, low provision compared with the local authority only"},
 	{"beyond", "#b2abd2", "Not flagged, but further than the distance threshold"},
 	{"other", "#f2f2f2", "Other neighbourhoods"},
 }
