@@ -853,15 +853,25 @@ func formatCell(v any) string {
 
 // resolvePostcode finds the area a postcode is in: its ward, else its
 // neighbourhood, else its local authority, whichever the parameter takes.
+// The ward is the one its neighbourhood is placed in by the lookups (2011
+// neighbourhoods first, as most data uses them), so that the ward has
+// neighbourhoods to aggregate; the postcode's own newer ward may not.
 func resolvePostcode(ctx context.Context, db *warehouse.DB, pc string, allowed []string) (code, name, msg string, err error) {
 	key := strings.ToUpper(strings.ReplaceAll(pc, " ", ""))
 	type cand struct{ code, name, level string }
 	var cands []cand
-	err = scanEach(ctx, db, `SELECT a.code, coalesce(a.name, a.code), a.level FROM postcodes p
-		JOIN areas a ON (a.code = p.ward_code AND a.level = 'ward') OR (a.code = p.lsoa21_code AND a.level = 'lsoa21')
-		  OR (a.code = p.lsoa11_code AND a.level = 'lsoa11') OR (a.code = p.lad_code AND a.level = 'lad')
-		WHERE p.postcode_key = $key
-		ORDER BY CASE a.level WHEN 'ward' THEN 0 WHEN 'lsoa21' THEN 1 WHEN 'lsoa11' THEN 2 ELSE 3 END`,
+	err = scanEach(ctx, db, `WITH p AS (SELECT * FROM postcodes WHERE postcode_key = $key LIMIT 1),
+		c AS (
+		    SELECT 1 AS pri, (SELECT any_value(ward_code) FROM areas WHERE level = 'lsoa11' AND code = coalesce(p.lsoa11_code, p.lsoa21_code)) AS code, 'ward' AS level FROM p
+		    UNION ALL SELECT 2, (SELECT any_value(ward_code) FROM areas WHERE level = 'lsoa21' AND code = p.lsoa21_code), 'ward' FROM p
+		    UNION ALL SELECT 3, p.ward_code, 'ward' FROM p
+		    UNION ALL SELECT 4, p.lsoa21_code, 'lsoa21' FROM p
+		    UNION ALL SELECT 5, p.lsoa11_code, 'lsoa11' FROM p
+		    UNION ALL SELECT 6, p.lad_code, 'lad' FROM p)
+		SELECT c.code, coalesce((SELECT any_value(name) FROM areas a WHERE a.code = c.code),
+		                        (SELECT any_value(ward_name) FROM lookup_lsoa_ward_lad k WHERE k.ward_code = c.code), c.code), c.level
+		FROM c WHERE c.code IS NOT NULL AND EXISTS (SELECT 1 FROM area_lsoas m WHERE m.area_code = c.code)
+		ORDER BY c.pri`,
 		func(rows *sql.Rows) error {
 			var c cand
 			if err := rows.Scan(&c.code, &c.name, &c.level); err != nil {

@@ -494,7 +494,7 @@ func TestResolveArea(t *testing.T) {
 		{"Park", []string{"ward"}, "", "matches more than one area"},
 		{"Atlantis", nil, "", "we could not find an area"},
 		// A postcode: its ward, else what the parameter takes.
-		{"m32 0th", nil, "E05015247", ""},
+		{"m32 0th", nil, "E05000829", ""}, // the ward its LSOA is placed in (the 2021 lookup), which has LSOAs
 		{"M32 0TH", []string{"lad"}, "E08000009", ""},
 		{"ZZ1 1ZZ", nil, "", "could not place the postcode"},
 		{"E01006109", []string{"lad"}, "", "we could not find a local authority"},
