@@ -228,7 +228,7 @@ var sqlExamples = []sqlExample{
 	{"Who councils pay the most", "The 20 biggest suppliers in the loaded council spending files.",
 		"SELECT council_name, supplier_name, sum(amount) AS total_pounds, count(*) AS payments\nFROM spending\nGROUP BY council_name, supplier_name\nORDER BY total_pounds DESC\nLIMIT 20"},
 	{"Council spending month by month", "Total payments per council per month.",
-		"SELECT council_name, date_trunc('month', payment_date) AS month, sum(amount) AS total_pounds\nFROM spending\nGROUP BY ALL\nORDER BY council_name, month"},
+		"SELECT council_name, date_trunc('month', payment_date)::DATE AS month, sum(amount) AS total_pounds\nFROM spending\nGROUP BY ALL\nORDER BY council_name, month"},
 	{"GP practices and pharmacies in each Trafford ward", "Open services placed in wards by their location.",
 		"SELECT a.name AS ward,\n       count(*) FILTER (WHERE s.category = 'gp_practice') AS gp_practices,\n       count(*) FILTER (WHERE s.category = 'pharmacy') AS pharmacies\nFROM services s JOIN areas a ON a.code = s.ward_code\nWHERE s.status = 'open' AND s.lad_code = 'E08000009'\nGROUP BY a.name\nORDER BY a.name"},
 	{"Who gives grants, and how much", "Funders in the loaded 360Giving data.",

@@ -147,7 +147,7 @@ func BenchmarkSQLSpendingGroupBy(b *testing.B) {
 var consoleQueries = []string{
 	spendingGroupBy,
 	"SELECT council_name, supplier_name, sum(amount) AS total_pounds, count(*) AS payments FROM spending GROUP BY council_name, supplier_name ORDER BY total_pounds DESC LIMIT 20",
-	"SELECT council_name, date_trunc('month', payment_date) AS month, sum(amount) AS total_pounds FROM spending GROUP BY ALL ORDER BY council_name, month",
+	"SELECT council_name, date_trunc('month', payment_date)::DATE AS month, sum(amount) AS total_pounds FROM spending GROUP BY ALL ORDER BY council_name, month",
 	"SELECT payment_date, supplier_name, amount, expense_type FROM spending WHERE supplier_name ILIKE '%care%' ORDER BY amount DESC LIMIT 100",
 	"SELECT * FROM spending WHERE council_code = 'E08000009' LIMIT 200",
 	"SELECT id, title, publisher, licence FROM datasets ORDER BY id",

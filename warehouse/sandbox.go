@@ -597,8 +597,12 @@ func displayValue(col arrow.Array, i int, bytes *int) any {
 		return a.Value(i).ToTime().Format(time.DateOnly)
 	case *array.Timestamp:
 		*bytes += 32
-		unit := a.DataType().(*arrow.TimestampType).Unit
-		return a.Value(i).ToTime(unit).Format(time.RFC3339)
+		tt := a.DataType().(*arrow.TimestampType)
+		t := a.Value(i).ToTime(tt.Unit)
+		if tt.TimeZone == "" { // a plain TIMESTAMP: as DuckDB prints it
+			return t.Format(time.DateTime)
+		}
+		return t.Format(time.RFC3339)
 	case *array.Decimal128:
 		*bytes += 24
 		return json.Number(a.ValueStr(i)) // exact, and a number in JSON

@@ -96,7 +96,7 @@ func TestSandboxRefusesHostileQueries(t *testing.T) {
 func TestSandboxPreview(t *testing.T) {
 	db, _ := lockedDB(t)
 	sb := NewSandbox(db, SandboxOptions{MaxRows: 10})
-	res, err := sb.Preview(t.Context(), "SELECT range AS n, 'r' || range AS label, range * 1.5 AS half, DATE '2024-01-01' + range::INTEGER AS d FROM range(25000) ORDER BY n DESC")
+	res, err := sb.Preview(t.Context(), "SELECT range AS n, 'r' || range AS label, range * 1.5 AS half, DATE '2024-01-01' + range::INTEGER AS d, TIMESTAMP '2024-01-01 10:30:00' AS ts FROM range(25000) ORDER BY n DESC")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestSandboxPreview(t *testing.T) {
 			t.Errorf("column %d = %+v, want %+v", i, res.Columns[i], c)
 		}
 	}
-	if res.Rows[0][0] != int64(24999) || res.Rows[0][1] != "r24999" || res.Rows[0][3] != "2092-06-11" {
+	if res.Rows[0][0] != int64(24999) || res.Rows[0][1] != "r24999" || res.Rows[0][3] != "2092-06-11" || res.Rows[0][4] != "2024-01-01 10:30:00" {
 		t.Fatalf("first row %v", res.Rows[0])
 	}
 	// EXPLAIN works; ordinary functions are not mistaken for side effects.
