@@ -1,6 +1,7 @@
 package dashboard_test
 
 import (
+	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -85,5 +86,38 @@ func TestProfileMapColours(t *testing.T) {
 	}
 	if total != 60 {
 		t.Errorf("legend counts add up to %d, want 60", total)
+	}
+}
+
+// A profile state is rendered once and then sent from the cache, gzipped
+// to clients that accept it and plain to those that do not.
+func TestProfilePageCache(t *testing.T) {
+	srv := newServer(t)
+	_, first := get(t, srv, "/areas/E05099001?indicator=distance_gp_km")
+	_, second := get(t, srv, "/areas/E05099001?indicator=distance_gp_km")
+	if first != second || !strings.Contains(first, `<option value="distance_gp_km" selected>`) {
+		t.Error("the cached page differs from the first")
+	}
+	for _, gz := range []bool{false, true} {
+		req, _ := http.NewRequest("GET", srv.URL+"/areas/E05099001?indicator=distance_gp_km", nil)
+		if gz {
+			req.Header.Set("Accept-Encoding", "gzip")
+		}
+		res, err := (&http.Transport{DisableCompression: true}).RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		enc := res.Header.Get("Content-Encoding")
+		if gz != (enc == "gzip") || !strings.Contains(res.Header.Get("Vary"), "Accept-Encoding") {
+			t.Errorf("gzip %v: Content-Encoding %q, Vary %q", gz, enc, res.Header.Get("Vary"))
+		}
+		if !gz && string(b) != first {
+			t.Error("the plain page differs from the gzipped one")
+		}
+		if res.Header.Get("Content-Security-Policy") == "" {
+			t.Error("cached page without a CSP")
+		}
 	}
 }
