@@ -94,6 +94,28 @@ type MapOption struct {
 	Selected  bool
 }
 
+// MapOptionGroup is a theme of the chooser (an optgroup).
+type MapOptionGroup struct {
+	Label   string
+	Options []MapOption
+}
+
+// optionGroup names an indicator's theme from its id, so the long list
+// reads as a few short ones.
+func optionGroup(id string) string {
+	switch {
+	case strings.HasPrefix(id, "imd2025"):
+		return "Deprivation (IMD 2025)"
+	case strings.HasPrefix(id, "imd2019"):
+		return "Deprivation (IMD 2019)"
+	case strings.HasPrefix(id, "population"):
+		return "Population"
+	case strings.HasPrefix(id, "distance_") || strings.HasSuffix(id, "_per_10k"):
+		return "Services"
+	}
+	return "Money and other"
+}
+
 // MapClass is one legend entry: a colour and the values it covers.
 type MapClass struct {
 	Colour, Label string
@@ -123,6 +145,7 @@ type IndicatorMap struct {
 	Indicator, Title      string
 	Definition, Unit      string
 	Options               []MapOption
+	Groups                []MapOptionGroup
 	Classes               []MapClass
 	Services              []MapServiceKey
 	Rows                  []MapRow
@@ -374,10 +397,18 @@ func (s *Server) buildIndicatorMap(ctx context.Context, a Area, inds []queries.I
 	m := &IndicatorMap{Indicator: id}
 	var ind queries.Indicator
 	for _, i := range inds {
-		m.Options = append(m.Options, MapOption{ID: i.ID, Title: i.Title, Selected: i.ID == id})
+		o := MapOption{ID: i.ID, Title: i.Title, Selected: i.ID == id}
+		m.Options = append(m.Options, o)
 		if i.ID == id {
 			ind = i
 		}
+		g := optionGroup(i.ID)
+		k := slices.IndexFunc(m.Groups, func(x MapOptionGroup) bool { return x.Label == g })
+		if k < 0 {
+			m.Groups = append(m.Groups, MapOptionGroup{Label: g})
+			k = len(m.Groups) - 1
+		}
+		m.Groups[k].Options = append(m.Groups[k].Options, o)
 	}
 	vintage := 2011
 	if ind.Geography == "lsoa21" {
