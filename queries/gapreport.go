@@ -253,9 +253,6 @@ func people(n int64) string {
 	return "about " + formatCount(int64(math.Round(float64(n)/mag)*mag))
 }
 
-// People is people() for templates.
-func People(n int64) string { return people(n) }
-
 func formatCount(n int64) string {
 	s := fmt.Sprint(n)
 	var b strings.Builder

@@ -568,7 +568,7 @@ func TestGapsReportRealTrafford(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs, err := c.ForArea(t.Context(), db, "E08000009")
+	rs, err := c.ForArea(t.Context(), db, "E08000009", "distance_gp_km", "gp_practices_per_10k")
 	if err != nil {
 		t.Fatal(err)
 	}
