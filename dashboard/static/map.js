@@ -179,8 +179,15 @@
     return { colours: colours, breaks: breaks, labels: out, n: n, method: method };
   }
 
+  // stateful wraps a constant in a feature-state expression. A layer's paint
+  // property must stay feature-state-driven from its creation: switching a
+  // constant to a feature-state expression with setPaintProperty leaves
+  // loaded tiles with the wrong binder, and MapLibre then throws
+  // "this.expression.evaluate is not a function" when feature-state is set.
+  function stateful(v) { return ["case", ["boolean", ["feature-state", "hover"], false], v, v]; }
+
   function fillExpression(cls) {
-    if (!cls || cls.colours.length === 0) return NO_DATA;
+    if (!cls || cls.colours.length === 0) return stateful(NO_DATA);
     var step = ["step", ["to-number", ["feature-state", "v"]], cls.colours[0]];
     for (var i = 0; i < cls.breaks.length; i++) step.push(cls.breaks[i], cls.colours[i + 1]);
     return ["case", ["==", ["typeof", ["feature-state", "v"]], "number"], step, NO_DATA];
@@ -293,14 +300,14 @@
     if (!ensureSource(L.id)) return;
     var hasLAD = ensureSource("lad"), ladBelow = hasLAD && L.id !== "lad" && L.minzoom > 0;
     addLayer({ id: "areas-fill", type: "fill", source: src, "source-layer": L.id, minzoom: L.minzoom,
-      paint: { "fill-color": "#ffffff", "fill-opacity": opacity } });
+      paint: { "fill-color": stateful("#ffffff"), "fill-opacity": opacity } });
     addLayer({ id: "areas-line", type: "line", source: src, "source-layer": L.id, minzoom: L.minzoom,
       paint: { "line-color": "rgba(11,12,12,0.35)", "line-width": ["interpolate", ["linear"], ["zoom"], 7, 0.3, 12, 0.7, 16, 1.2] } });
     if (ladBelow) {
       // Zoomed out, local authorities stand in: shaded by the overview
       // indicator if there is one, else only there to be hovered.
       addLayer({ id: "lad-fill", type: "fill", source: sourceOf("lad"), "source-layer": "lad", maxzoom: L.minzoom,
-        paint: { "fill-color": "#ffffff", "fill-opacity": 0.001 } });
+        paint: { "fill-color": stateful("#ffffff"), "fill-opacity": stateful(0.001) } });
     }
     if (hasLAD) {
       // A pale casing keeps the boundaries readable over the darkest fills.
@@ -384,10 +391,10 @@
 
   function paint() {
     if (!map.getLayer("areas-fill")) return;
-    map.setPaintProperty("areas-fill", "fill-color", main.ind ? fillExpression(main.classes) : indicator() ? NO_DATA : "#ffffff");
+    map.setPaintProperty("areas-fill", "fill-color", main.ind ? fillExpression(main.classes) : stateful(indicator() ? NO_DATA : "#ffffff"));
     if (map.getLayer("lad-fill")) {
-      map.setPaintProperty("lad-fill", "fill-color", over.ind ? fillExpression(over.classes) : "#ffffff");
-      map.setPaintProperty("lad-fill", "fill-opacity", over.ind ? (basemap ? 0.75 : 1) : ["case", ["boolean", ["feature-state", "hover"], false], 0.6, 0.001]);
+      map.setPaintProperty("lad-fill", "fill-color", over.ind ? fillExpression(over.classes) : stateful("#ffffff"));
+      map.setPaintProperty("lad-fill", "fill-opacity", over.ind ? stateful(basemap ? 0.75 : 1) : ["case", ["boolean", ["feature-state", "hover"], false], 0.6, 0.001]);
     }
   }
 
