@@ -348,7 +348,8 @@ func (s *Server) indicatorMap(ctx context.Context, a Area, q url.Values) (*Indic
 
 // mapPreference is the order in which a default map indicator is looked
 // for; then the catalogue's order.
-var mapPreference = []string{"imd2025_score", "imd2019_score", "imd2025_income_rate", "distance_gp_km", "population_aged_65_plus"}
+var mapPreference = []string{"imd2025_score", "imd2019_score", "imd2025_income_rate", "distance_gp_km", "population_aged_65_plus",
+	"imd2019_most_deprived_20pc", "imd2019_most_deprived_10pc"}
 
 // defaultMapIndicator is the first indicator (by mapPreference) with
 // values for at least two of the area's neighbourhoods (or for the
@@ -369,7 +370,7 @@ func (s *Server) defaultMapIndicator(ctx context.Context, a Area, inds []queries
 	isLSOA := a.Level == "lsoa11" || a.Level == "lsoa21"
 	tried := 0
 	for _, id := range order {
-		if !known[id] || tried >= 8 {
+		if !known[id] || tried >= 10 {
 			continue
 		}
 		tried++
@@ -387,12 +388,14 @@ func (s *Server) defaultMapIndicator(ctx context.Context, a Area, inds []queries
 			return id
 		}
 	}
-	return inds[0].ID
+	return "" // nothing to colour by: the profile shows its deprivation map instead
 }
 
 func (s *Server) buildIndicatorMap(ctx context.Context, a Area, inds []queries.Indicator, id string, svc []string) (*IndicatorMap, error) {
 	if id == "" {
-		id = s.defaultMapIndicator(ctx, a, inds)
+		if id = s.defaultMapIndicator(ctx, a, inds); id == "" {
+			return nil, nil
+		}
 	}
 	m := &IndicatorMap{Indicator: id}
 	var ind queries.Indicator
