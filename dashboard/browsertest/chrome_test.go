@@ -105,7 +105,7 @@ func tab(t *testing.T) context.Context {
 	// storage carried over from another test (a cached tile would not be
 	// fetched again).
 	tabCtx, cancel := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
-	ctx, cancelT := context.WithTimeout(tabCtx, 90*time.Second)
+	ctx, cancelT := context.WithTimeout(tabCtx, 180*time.Second)
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)); err != nil {
 		t.Fatalf("open tab: %v", err)
 	}
