@@ -372,7 +372,8 @@ func accessServices(ctx context.Context, db *warehouse.DB) (map[string][]accessS
 		LEFT JOIN (SELECT category, upper(regexp_replace(name, '[^A-Za-z0-9]', '', 'g')) AS name_key,
 		                  upper(replace(postcode, ' ', '')) AS postcode_key, min(source_id) AS source_id
 		           FROM services WHERE source_id IS NOT NULL AND name IS NOT NULL AND postcode IS NOT NULL GROUP BY ALL) d
-		  ON s.source_id IS NULL AND d.category = s.category AND d.postcode_key = upper(replace(s.postcode, ' ', ''))
+		  -- The CASE keeps a hash join (s.source_id IS NULL in ON gave a nested loop).
+		  ON d.category = s.category AND d.postcode_key = CASE WHEN s.source_id IS NULL THEN upper(replace(s.postcode, ' ', '')) END
 		 AND d.name_key = upper(regexp_replace(s.name, '[^A-Za-z0-9]', '', 'g'))
 		WHERE s.category IN (`+strings.Join(cats, ",")+`) AND s.status = 'open' AND s.lon IS NOT NULL AND s.lat IS NOT NULL
 		QUALIFY row_number() OVER (
