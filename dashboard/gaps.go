@@ -250,10 +250,16 @@ func (s *Server) gapsMap(ctx context.Context, rep queries.GapReport) (*gapsMapVi
 		return nil, nil
 	}
 	// Services of the type inside the map's extent (each once).
-	pts, err := s.db.SQL().QueryContext(ctx, `SELECT coalesce(name, ''), lon, lat FROM services
-		WHERE category = ? AND status = 'open' AND lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?
-		QUALIFY row_number() OVER (PARTITION BY coalesce(source_id, id)
-		    ORDER BY CASE location_source WHEN 'given' THEN 0 WHEN 'bng' THEN 1 WHEN 'polygon_centroid' THEN 2 ELSE 3 END, id) = 1
+	// (Duplicates matched as queries.RefreshAccess does: code, or name and postcode.)
+	pts, err := s.db.SQL().QueryContext(ctx, `SELECT coalesce(s.name, ''), s.lon, s.lat FROM services s
+		LEFT JOIN (SELECT category, upper(regexp_replace(name, '[^A-Za-z0-9]', '', 'g')) AS name_key,
+		                  upper(replace(postcode, ' ', '')) AS postcode_key, min(source_id) AS source_id
+		           FROM services WHERE source_id IS NOT NULL AND name IS NOT NULL AND postcode IS NOT NULL GROUP BY ALL) d
+		  ON d.category = s.category AND d.postcode_key = CASE WHEN s.source_id IS NULL THEN upper(replace(s.postcode, ' ', '')) END
+		 AND d.name_key = upper(regexp_replace(s.name, '[^A-Za-z0-9]', '', 'g'))
+		WHERE s.category = ? AND s.status = 'open' AND s.lon BETWEEN ? AND ? AND s.lat BETWEEN ? AND ?
+		QUALIFY row_number() OVER (PARTITION BY coalesce(s.source_id, d.source_id, s.id)
+		    ORDER BY CASE s.location_source WHEN 'given' THEN 0 WHEN 'bng' THEN 1 WHEN 'polygon_centroid' THEN 2 ELSE 3 END, s.id) = 1
 		LIMIT 5000`, rep.Service.Category, bound.Min[0], bound.Max[0], bound.Min[1], bound.Max[1])
 	if err != nil {
 		return nil, fmt.Errorf("gaps map: %w", err)
