@@ -125,7 +125,18 @@ func Gaps(ctx context.Context, db *warehouse.DB, service, within string) (GapRep
 	if errors.Is(err, sql.ErrNoRows) && within == EnglandCode {
 		rep.Within = GapArea{Code: EnglandCode, Name: "England", Level: "country"}
 	} else if errors.Is(err, sql.ErrNoRows) {
-		return rep, fmt.Errorf("%w %q", ErrNoArea, within)
+		// A ward of the LSOA lookup whose boundaries are not loaded is still
+		// an area made of LSOAs (area_lsoas); its name is in the lookup.
+		var n int
+		if err := db.SQL().QueryRowContext(ctx, `SELECT count(*), any_value(l.ward_name) FROM area_lsoas m
+			LEFT JOIN lookup_lsoa_ward_lad l ON l.ward_code = m.area_code
+			WHERE m.area_code = ? AND m.area_level = 'ward'`, within).Scan(&n, &name); err != nil {
+			return rep, fmt.Errorf("gaps %s in %s: %w", t.Key, within, err)
+		}
+		if n == 0 {
+			return rep, fmt.Errorf("%w %q", ErrNoArea, within)
+		}
+		rep.Within = GapArea{Code: within, Level: "ward"}
 	} else if err != nil {
 		return rep, fmt.Errorf("gaps %s in %s: %w", t.Key, within, err)
 	}
