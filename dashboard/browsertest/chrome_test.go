@@ -44,6 +44,9 @@ func TestMain(m *testing.M) {
 // google-chrome on PATH.
 func chromiumPath() string {
 	if p := os.Getenv("CHROMIUM"); p != "" {
+		if _, err := exec.LookPath(p); err != nil {
+			return ""
+		}
 		return p
 	}
 	for _, n := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
@@ -62,16 +65,7 @@ func inCI() bool { return os.Getenv("CI") != "" && os.Getenv("CI") != "false" }
 // (CI=true), so CI can never pass by testing nothing.
 func browser(t *testing.T) context.Context {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("browser tests start Chromium and load real data")
-	}
-	path := chromiumPath()
-	if path == "" {
-		if inCI() {
-			t.Fatal("chromium not found and CI is set: .ci/run installs it with apt-get install chromium (or set $CHROMIUM)")
-		}
-		t.Skip("chromium not found (apt-get install --no-install-recommends chromium, or set $CHROMIUM); CI runs these tests")
-	}
+	path := requireChromium(t)
 	browserOnce.Do(func() {
 		opts := append(chromedp.DefaultExecAllocatorOptions[:],
 			chromedp.ExecPath(path),
@@ -94,6 +88,23 @@ func browser(t *testing.T) context.Context {
 		t.Fatalf("start chromium: %v", browserErr)
 	}
 	return browserCtx
+}
+
+// requireChromium returns the browser's path, or skips the test (fails it
+// in CI). The tests call it before loading any data, so a skip is quick.
+func requireChromium(t testing.TB) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser tests start Chromium and load real data")
+	}
+	path := chromiumPath()
+	if path == "" {
+		if inCI() {
+			t.Fatal("chromium not found and CI is set: .ci/run installs it with apt-get install chromium (or set $CHROMIUM)")
+		}
+		t.Skip("chromium not found (apt-get install --no-install-recommends chromium, or set $CHROMIUM); CI runs these tests")
+	}
+	return path
 }
 
 // tab opens a new tab for one test, with a time limit, and on failure

@@ -158,6 +158,7 @@ var (
 // server serves the dashboard on Trafford's data, once per test binary.
 func server(t testing.TB) *httptest.Server {
 	t.Helper()
+	requireChromium(t)
 	db := traffordDB(t)
 	srvOnce.Do(func() {
 		cat, err := queries.Default()
