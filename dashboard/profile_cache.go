@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -27,6 +28,15 @@ type profileCache struct {
 	// indicator, services); pageBytes caps their memory.
 	pages     map[string][]byte
 	pageBytes int
+	// flights are sections being built: a crowd asking for the same new
+	// page waits for one build instead of each making its own.
+	flights map[string]*flight
+}
+
+type flight struct {
+	done chan struct{}
+	val  any
+	err  error
 }
 
 const (
@@ -66,18 +76,38 @@ func cachedSection[T any](ctx context.Context, s *Server, key string, f func(con
 		pc.mu.Unlock()
 		return it.(T), nil
 	}
+	if fl, ok := pc.flights[key]; ok {
+		pc.mu.Unlock()
+		select {
+		case <-fl.done:
+		case <-ctx.Done():
+			var zero T
+			return zero, ctx.Err()
+		}
+		if fl.err == nil || !errors.Is(fl.err, context.Canceled) && !errors.Is(fl.err, context.DeadlineExceeded) {
+			return fl.val.(T), fl.err
+		}
+		return f(ctx) // the builder's client went away; build for this one
+	}
+	fl := &flight{done: make(chan struct{})}
+	if pc.flights == nil {
+		pc.flights = map[string]*flight{}
+	}
+	pc.flights[key] = fl
 	pc.mu.Unlock()
 	val, err := f(ctx)
-	if err != nil {
-		return val, err
-	}
+	fl.val, fl.err = val, err
 	pc.mu.Lock()
-	if pc.items == nil || len(pc.items) >= maxProfileItems {
-		pc.items = map[string]any{}
+	delete(pc.flights, key)
+	if err == nil {
+		if pc.items == nil || len(pc.items) >= maxProfileItems {
+			pc.items = map[string]any{}
+		}
+		pc.items[key] = val
 	}
-	pc.items[key] = val
 	pc.mu.Unlock()
-	return val, nil
+	close(fl.done)
+	return val, err
 }
 
 // maxPageBytes bounds the rendered pages kept (gzipped, about 50 KB each).
