@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"commonground/ingest/format"
+	"commonground/warehouse"
 )
 
 // Dataset is one catalogue entry, declared once as data.
@@ -63,6 +64,11 @@ type Dataset struct {
 	// checks: Go code that reads staged rows and stages derived ones, such as
 	// locating services by coordinates, postcode and point in polygon.
 	Enrich func(ctx context.Context, st *Staging) error
+	// After, when set, runs once the load is committed: Go steps over the
+	// whole warehouse that SQL cannot do, such as giving LSOAs by best fit to
+	// wards no lookup covers. It returns notes for the summary; its failure
+	// is a warning, since the load itself stands.
+	After func(ctx context.Context, db *warehouse.DB) (string, error)
 }
 
 // Param is a per-run value of a dataset.

@@ -68,6 +68,26 @@ type Request struct {
 
 // RunWith is Run with per-run parameters.
 func (r *Runner) RunWith(ctx context.Context, ds Dataset, req Request) (Summary, error) {
+	sum, err := r.load(ctx, ds, req)
+	if err != nil || ds.After == nil {
+		return sum, err
+	}
+	note, aerr := ds.After(ctx, r.DB)
+	switch {
+	case aerr != nil:
+		log := r.Logger
+		if log == nil {
+			log = slog.Default()
+		}
+		log.Error("post-load step failed", "dataset", ds.ID, "err", aerr)
+		sum.Warnings = append(sum.Warnings, "post-load step failed: "+aerr.Error())
+	case note != "":
+		sum.Notes = append(sum.Notes, note)
+	}
+	return sum, nil
+}
+
+func (r *Runner) load(ctx context.Context, ds Dataset, req Request) (Summary, error) {
 	start := time.Now()
 	args := req.Files
 	if err := checkParams(ds, req.Params); err != nil {

@@ -5,6 +5,7 @@ import (
 	"regexp"
 
 	"commonground/ingest"
+	"commonground/ingest/custom"
 	"commonground/ingest/format"
 )
 
@@ -69,6 +70,7 @@ func boundaries() []ingest.Dataset {
 	}
 	with := func(d ingest.Dataset) ingest.Dataset {
 		d.Publisher, d.Licence, d.Attribution, d.Table, d.Derive = base.Publisher, base.Licence, base.Attribution, base.Table, base.Derive
+		d.After = custom.WardBestFit
 		return d
 	}
 	return []ingest.Dataset{

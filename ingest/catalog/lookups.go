@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"commonground/ingest"
+	"commonground/ingest/custom"
 	"commonground/ingest/format"
 )
 
@@ -76,6 +77,7 @@ func lookups() []ingest.Dataset {
 	base := func(d ingest.Dataset) ingest.Dataset {
 		d.Licence = ogl
 		d.Derive = deriveAreas
+		d.After = custom.WardBestFit // a ward lookup may now cover wards given LSOAs by best fit
 		return d
 	}
 	return []ingest.Dataset{

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"commonground/ingest"
+	"commonground/ingest/custom"
 	"commonground/ingest/format"
 )
 
@@ -136,6 +137,7 @@ func population() []ingest.Dataset {
 			Insert: unionAll(append([]string{fmt.Sprintf(`SELECT 'population-sape' AS dataset, area_code, %s AS area_level, %s AS year, 'persons' AS sex,
   'all' AS age_band, NULL AS age_min, NULL AS age_max, population FROM stg_sape_all_ages`, sapeLevel("area_code"), sapeYear)}, wide...)...),
 			Derive: deriveAreas,
+			After:  custom.WardBestFit,
 			Checks: ingest.Checks{MinRows: 34000, MaxRows: 40000, Unique: []string{"area_code", "area_level", "year", "sex", "age_band"}},
 		},
 		{
@@ -156,6 +158,7 @@ func population() []ingest.Dataset {
 			Replace:     "dataset = 'population-census2021'",
 			Insert:      unionAll(append(ts007a, long6Select, long6Total)...),
 			Derive:      deriveAreas,
+			After:       custom.WardBestFit,
 			Checks:      ingest.Checks{MinRows: 35672, MaxRows: 1000000, Unique: []string{"area_code", "area_level", "year", "sex", "age_band"}},
 		},
 	}
