@@ -63,6 +63,8 @@ type AreaRef struct {
 	// Share is the share of a custom area's population this LSOA carries
 	// (0 when not a custom area's member).
 	Share float64
+	// BestFit: an LSOA of a ward no lookup covers, placed by best fit.
+	BestFit bool
 }
 
 // children lists the areas directly below a: wards and LSOAs of a local
@@ -77,7 +79,9 @@ func (s *Server) children(ctx context.Context, a Area) ([]AreaRef, error) {
 		     JOIN areas a ON a.code = m.lsoa_code AND a.vintage = m.lsoa_vintage AND a.level IN ('lsoa11', 'lsoa21')
 		     WHERE m.area_code = ? AND m.area_level = 'custom' ORDER BY a.level DESC, m.population_share DESC, a.name`
 	case "ward", "msoa21":
-		q = `SELECT a.code, a.name, a.level, a.population FROM area_lsoas m JOIN areas a ON a.code = m.lsoa_code AND a.vintage = m.lsoa_vintage
+		q = `SELECT a.code, a.name, a.level, a.population, EXISTS (SELECT 1 FROM area_members b WHERE b.area_code = m.area_code
+		       AND b.area_level = m.area_level AND b.lsoa_code = a.code AND b.lsoa_vintage = a.vintage)
+		     FROM area_lsoas m JOIN areas a ON a.code = m.lsoa_code AND a.vintage = m.lsoa_vintage
 		     AND a.level IN ('lsoa11', 'lsoa21') WHERE m.area_code = ? AND m.area_level = '` + a.Level + `' ORDER BY a.level DESC, a.name`
 	default:
 		return nil, nil
@@ -93,8 +97,11 @@ func (s *Server) children(ctx context.Context, a Area) ([]AreaRef, error) {
 		var name sql.NullString
 		var pop sql.NullInt64
 		dest := []any{&r.Code, &name, &r.Level, &pop}
-		if a.Level == "custom" {
+		switch a.Level {
+		case "custom":
 			dest = append(dest, &r.Share)
+		case "ward", "msoa21":
+			dest = append(dest, &r.BestFit)
 		}
 		if err := rows.Scan(dest...); err != nil {
 			return nil, err
