@@ -599,7 +599,11 @@ func (ch *cache) members(ctx context.Context, level string, vintage int, within 
 		WHERE al.area_level = $level AND al.lsoa_vintage = $vintage
 		  AND ($within = '' OR al.area_code IN (
 			SELECT x.area_code FROM area_lsoas p JOIN area_lsoas x ON x.lsoa_code = p.lsoa_code AND x.lsoa_vintage = p.lsoa_vintage
-			WHERE p.area_code = $within AND p.lsoa_vintage = $vintage AND x.area_level = $level))`,
+			WHERE p.area_code = $within AND p.lsoa_vintage = $vintage AND x.area_level = $level))
+		  -- An authority with ward boundaries loaded lists those wards only, not
+		  -- also the older lookup wards they replaced (both cover its LSOAs).
+		  AND ($level <> 'ward' OR $within = '' OR al.area_code IN (SELECT code FROM areas WHERE level = 'ward')
+		       OR NOT EXISTS (SELECT 1 FROM areas w WHERE w.level = 'ward' AND w.lad_code = $within))`,
 		func(rows *sql.Rows) error {
 			var a, l string
 			err := rows.Scan(&a, &l)
