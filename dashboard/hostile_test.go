@@ -17,34 +17,8 @@ import (
 
 	"commonground/dashboard"
 	"commonground/warehouse"
+	"commonground/warehouse/hostile"
 )
-
-type hostileQuery struct{ Name, SQL string }
-
-// loadHostile reads the shared list (warehouse/testdata/hostile.sql) and
-// adds the generated cases, as the warehouse and CLI tests do.
-func loadHostile(t testing.TB) []hostileQuery {
-	t.Helper()
-	b, err := os.ReadFile("../warehouse/testdata/hostile.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []hostileQuery
-	for _, line := range strings.Split(string(b), "\n") {
-		if name, ok := strings.CutPrefix(line, "-- name: "); ok {
-			out = append(out, hostileQuery{Name: name})
-			continue
-		}
-		if len(out) > 0 {
-			out[len(out)-1].SQL += line + "\n"
-		}
-	}
-	return append(out,
-		hostileQuery{"a huge string literal", "SELECT '" + strings.Repeat("x", 1<<20) + "' AS x"},
-		hostileQuery{"invalid UTF-8", "SELECT '\xff\xfe\xfd' AS x"},
-		hostileQuery{"a NUL byte", "SELECT 1\x00; DROP TABLE areas"},
-		hostileQuery{"many statements", strings.Repeat("SELECT 1;\n", 2000)})
-}
 
 var (
 	sqlOnce sync.Once
@@ -110,11 +84,11 @@ func runSQL(t *testing.T, srv *httptest.Server, q, extra string) (*http.Response
 
 func TestHostileSQLOverHTTP(t *testing.T) {
 	srv := sqlServer(t)
-	hostile := loadHostile(t)
-	if len(hostile) < 30 {
-		t.Fatalf("only %d hostile queries", len(hostile))
+	cases := hostile.Queries()
+	if len(cases) < 30 {
+		t.Fatalf("only %d hostile queries", len(cases))
 	}
-	for _, h := range hostile {
+	for _, h := range cases {
 		t.Run(h.Name, func(t *testing.T) {
 			res, body := runSQL(t, srv, h.SQL, "")
 			if res.StatusCode < 400 || res.StatusCode >= 500 {

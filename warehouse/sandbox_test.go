@@ -9,34 +9,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"commonground/warehouse/hostile"
 )
-
-// HostileQuery is one entry of testdata/hostile.sql.
-type hostileQuery struct{ Name, SQL string }
-
-// loadHostile reads testdata/hostile.sql and adds the generated cases.
-func loadHostile(t testing.TB) []hostileQuery {
-	t.Helper()
-	b, err := os.ReadFile("testdata/hostile.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []hostileQuery
-	for _, line := range strings.Split(string(b), "\n") {
-		if name, ok := strings.CutPrefix(line, "-- name: "); ok {
-			out = append(out, hostileQuery{Name: name})
-			continue
-		}
-		if len(out) > 0 {
-			out[len(out)-1].SQL += line + "\n"
-		}
-	}
-	return append(out,
-		hostileQuery{"a huge string literal", "SELECT '" + strings.Repeat("x", 1<<20) + "' AS x"},
-		hostileQuery{"invalid UTF-8", "SELECT '\xff\xfe\xfd' AS x"},
-		hostileQuery{"a NUL byte", "SELECT 1\x00; DROP TABLE areas"},
-		hostileQuery{"many statements", strings.Repeat("SELECT 1;\n", 2000)})
-}
 
 func lockedDB(t *testing.T) (*DB, string) {
 	t.Helper()
@@ -61,11 +36,11 @@ func TestSandboxRefusesHostileQueries(t *testing.T) {
 	db, export := lockedDB(t)
 	sb := NewSandbox(db, SandboxOptions{Timeout: 500 * time.Millisecond, ExportDir: export})
 	ctx := t.Context()
-	hostile := loadHostile(t)
-	if len(hostile) < 30 {
-		t.Fatalf("only %d hostile queries", len(hostile))
+	cases := hostile.Queries()
+	if len(cases) < 30 {
+		t.Fatalf("only %d hostile queries", len(cases))
 	}
-	for _, h := range hostile {
+	for _, h := range cases {
 		t.Run(h.Name, func(t *testing.T) {
 			res, err := sb.Preview(ctx, h.SQL)
 			if err == nil {

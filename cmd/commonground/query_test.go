@@ -8,32 +8,8 @@ import (
 	"testing"
 
 	"commonground/warehouse"
+	"commonground/warehouse/hostile"
 )
-
-// hostileQueries reads the shared list (warehouse/testdata/hostile.sql)
-// and adds the generated cases, as the warehouse and HTTP tests do.
-func hostileQueries(t *testing.T) [][2]string {
-	t.Helper()
-	b, err := os.ReadFile("../../warehouse/testdata/hostile.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out [][2]string
-	for _, line := range strings.Split(string(b), "\n") {
-		if name, ok := strings.CutPrefix(line, "-- name: "); ok {
-			out = append(out, [2]string{name, ""})
-			continue
-		}
-		if len(out) > 0 {
-			out[len(out)-1][1] += line + "\n"
-		}
-	}
-	return append(out,
-		[2]string{"a huge string literal", "SELECT '" + strings.Repeat("x", 1<<20) + "' AS x"},
-		[2]string{"invalid UTF-8", "SELECT '\xff\xfe\xfd' AS x"},
-		[2]string{"a NUL byte", "SELECT 1\x00; DROP TABLE areas"},
-		[2]string{"many statements", strings.Repeat("SELECT 1;\n", 2000)})
-}
 
 func emptyWarehouse(t *testing.T) string {
 	t.Helper()
@@ -50,13 +26,13 @@ func emptyWarehouse(t *testing.T) string {
 
 func TestQueryRefusesHostileSQL(t *testing.T) {
 	db := emptyWarehouse(t)
-	hostile := hostileQueries(t)
-	if len(hostile) < 30 {
-		t.Fatalf("only %d hostile queries", len(hostile))
+	cases := hostile.Queries()
+	if len(cases) < 30 {
+		t.Fatalf("only %d hostile queries", len(cases))
 	}
-	for _, h := range hostile {
-		t.Run(h[0], func(t *testing.T) {
-			code, out, errb := runCLI(t, "query", "--db", db, "--timeout", "500ms", "--format", "csv", "--", h[1])
+	for _, h := range cases {
+		t.Run(h.Name, func(t *testing.T) {
+			code, out, errb := runCLI(t, "query", "--db", db, "--timeout", "500ms", "--format", "csv", "--", h.SQL)
 			if code != 1 || out != "" || !strings.HasPrefix(errb, "commonground query: ") || len(errb) < 30 {
 				t.Fatalf("code %d out %.200q err %.300q", code, out, errb)
 			}
