@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"html/template"
@@ -205,8 +206,60 @@ type lsoaShape struct {
 	geom       orb.Geometry
 }
 
-// areaShapes reads the geometry of an area's LSOAs of one vintage.
+// lsoaLayer is the map's index of one vintage's LSOA boundaries (tiles.go),
+// which the profile maps draw from too.
+func (s *Server) lsoaLayer(ctx context.Context, vintage int) (*layerIndex, error) {
+	l, _ := findTileLayer("lsoa11")
+	if vintage == 2021 {
+		l, _ = findTileLayer("lsoa21")
+	}
+	v, err := s.tiles.version(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.tiles.index(ctx, l, v.forLayer(l))
+}
+
+// feature finds a feature by code (features are in code order).
+func (idx *layerIndex) feature(code string) (*tileFeature, bool) {
+	i, ok := slices.BinarySearchFunc(idx.features, code, func(f tileFeature, c string) int { return cmp.Compare(f.code, c) })
+	if !ok {
+		return nil, false
+	}
+	return &idx.features[i], true
+}
+
+// areaShapes returns the boundaries of an area's LSOAs of one vintage.
 func (s *Server) areaShapes(ctx context.Context, a Area, vintage int) ([]lsoaShape, error) {
+	d, err := s.directory(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := d.area(a.Code); !ok {
+		return s.areaShapesSQL(ctx, a, vintage)
+	}
+	idx, err := s.lsoaLayer(ctx, vintage)
+	if err != nil {
+		return nil, fmt.Errorf("area shapes %s: %w", a.Code, err)
+	}
+	var out []lsoaShape
+	seen := map[string]bool{}
+	for _, m := range d.membersOf(a.Code, a.Level, vintage) {
+		f, ok := idx.feature(m.lsoa.Code)
+		if !ok || seen[f.code] {
+			continue
+		}
+		seen[f.code] = true
+		out = append(out, lsoaShape{code: f.code, name: m.lsoa.Name, geom: f.geom[len(f.geom)-1]})
+	}
+	slices.SortFunc(out, func(x, y lsoaShape) int { return cmp.Compare(x.code, y.code) })
+	if len(out) > 3000 {
+		out = out[:3000]
+	}
+	return out, nil
+}
+
+func (s *Server) areaShapesSQL(ctx context.Context, a Area, vintage int) ([]lsoaShape, error) {
 	rows, err := s.db.SQL().QueryContext(ctx, `
 		SELECT l.code, coalesce(l.name, ''), l.geometry FROM area_lsoas m
 		JOIN areas l ON l.code = m.lsoa_code AND l.vintage = m.lsoa_vintage AND l.level IN ('lsoa11', 'lsoa21')
@@ -233,9 +286,51 @@ func (s *Server) areaShapes(ctx context.Context, a Area, vintage int) ([]lsoaSha
 	return out, rows.Err()
 }
 
-// contextShapes reads the LSOAs of one vintage around a neighbourhood
-// (its own box and most of it again on each side).
+// contextShapes returns the LSOAs of one vintage around a neighbourhood
+// (its own box and most of it again on each side), itself first; none
+// when it has no boundary of that vintage.
 func (s *Server) contextShapes(ctx context.Context, a Area, vintage int) ([]lsoaShape, error) {
+	d, err := s.directory(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := d.area(a.Code); !ok {
+		return s.contextShapesSQL(ctx, a, vintage)
+	}
+	idx, err := s.lsoaLayer(ctx, vintage)
+	if err != nil {
+		return nil, fmt.Errorf("shapes around %s: %w", a.Code, err)
+	}
+	if _, ok := idx.feature(a.Code); !ok {
+		return nil, nil
+	}
+	dx, dy := (a.MaxX-a.MinX)*0.8, (a.MaxY-a.MinY)*0.8
+	var out []lsoaShape
+	idx.tree.Search([2]float64{a.MinX - dx, a.MinY - dy}, [2]float64{a.MaxX + dx, a.MaxY + dy}, func(_, _ [2]float64, i int32) bool {
+		f := &idx.features[i]
+		name := ""
+		if l := d.lsoas[lsoaKey{f.code, vintage}]; l != nil {
+			name = l.Name
+		}
+		out = append(out, lsoaShape{code: f.code, name: name, geom: f.geom[len(f.geom)-1]})
+		return true
+	})
+	slices.SortFunc(out, func(x, y lsoaShape) int {
+		if (x.code == a.Code) != (y.code == a.Code) {
+			if x.code == a.Code {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(x.code, y.code)
+	})
+	if len(out) > 120 {
+		out = out[:120]
+	}
+	return out, nil
+}
+
+func (s *Server) contextShapesSQL(ctx context.Context, a Area, vintage int) ([]lsoaShape, error) {
 	level := "lsoa11"
 	if vintage == 2021 {
 		level = "lsoa21"
@@ -281,11 +376,30 @@ type profileService struct {
 
 const maxMapServices = 800
 
-// servicesIn reads open services of some categories inside a bounding box.
+// servicesIn lists open services of some categories inside a bounding box.
 func (s *Server) servicesIn(ctx context.Context, b orb.Bound, cats []string) ([]profileService, bool, error) {
 	if len(cats) == 0 {
 		return nil, false, nil
 	}
+	d, err := s.directory(ctx)
+	if err != nil {
+		return s.servicesInSQL(ctx, b, cats)
+	}
+	var out []profileService
+	for _, sv := range d.servicesInBox(b.Min[0], b.Max[0], b.Min[1], b.Max[1], cats) {
+		out = append(out, profileService{Category: sv.category, Name: sv.name, Lon: sv.lon, Lat: sv.lat})
+	}
+	slices.SortStableFunc(out, func(x, y profileService) int {
+		return cmp.Or(cmp.Compare(x.Category, y.Category), cmp.Compare(x.Name, y.Name))
+	})
+	capped := len(out) > maxMapServices
+	if capped {
+		out = out[:maxMapServices]
+	}
+	return out, capped, nil
+}
+
+func (s *Server) servicesInSQL(ctx context.Context, b orb.Bound, cats []string) ([]profileService, bool, error) {
 	ph := strings.TrimSuffix(strings.Repeat("?,", len(cats)), ",")
 	args := []any{b.Min[0], b.Max[0], b.Min[1], b.Max[1]}
 	for _, c := range cats {

@@ -1,9 +1,12 @@
 package dashboard
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"net/url"
+	"slices"
 	"strconv"
 )
 
@@ -52,6 +55,105 @@ func (s *Server) servicesSection(ctx context.Context, a Area) (*ServicesSection,
 }
 
 func (s *Server) buildServicesSection(ctx context.Context, a Area) (*ServicesSection, error) {
+	d, err := s.directory(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := d.area(a.Code); !ok {
+		return s.servicesSQL(ctx, a)
+	}
+	vintage := d.maxVintage(a.Code, a.Level)
+	if vintage == 0 {
+		return nil, nil
+	}
+	sec := &ServicesSection{Vintage: vintage, ListSome: a.Level != "lad"}
+	// Inside: the service's neighbourhood is one of the area's. Outside
+	// but near: within the box around the area, by distance to the nearest
+	// neighbourhood centre of the area.
+	all := d.membersOf(a.Code, a.Level, vintage)
+	in := make(map[string]bool, len(all))
+	var ms []member // with a centre
+	x0, x1, y0, y1 := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
+	for _, m := range all {
+		l := m.lsoa
+		in[l.Code] = true
+		if l.Lon == 0 && l.Lat == 0 {
+			continue // no centroid
+		}
+		ms = append(ms, m)
+		x0, x1, y0, y1 = min(x0, l.Lon), max(x1, l.Lon), min(y0, l.Lat), max(y1, l.Lat)
+	}
+	type near struct {
+		NearService
+		cat    string
+		inside bool
+	}
+	var found []near
+	for _, sv := range d.servicesInBox(x0-nearRadius*1.7, x1+nearRadius*1.7, y0-nearRadius, y1+nearRadius, nil) {
+		code := sv.lsoa11
+		if vintage == 2021 {
+			code = sv.lsoa21
+		}
+		n := near{NearService: NearService{Name: sv.name, Address: sv.address, Km: math.Inf(1)}, cat: sv.category, inside: in[code]}
+		for _, m := range ms {
+			n.Km = min(n.Km, haversineKm(m.lsoa.Lon, m.lsoa.Lat, sv.lon, sv.lat))
+		}
+		found = append(found, n)
+	}
+	slices.SortFunc(found, func(x, y near) int {
+		if c := cmp.Compare(x.cat, y.cat); c != 0 {
+			return c
+		}
+		if x.inside != y.inside {
+			if x.inside {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Or(cmp.Compare(x.Km, y.Km), cmp.Compare(x.Name, y.Name))
+	})
+	byCat := map[string]*ServiceGroup{}
+	for _, n := range found {
+		g := byCat[n.cat]
+		if g == nil {
+			g = &ServiceGroup{Category: n.cat, Label: kindOf(n.cat).Label}
+			byCat[n.cat] = g
+		}
+		if n.inside {
+			g.Inside++
+			if len(g.Examples) < 5 {
+				n.Km = 0
+				g.Examples = append(g.Examples, n.NearService)
+			}
+		} else if len(g.Nearest) < 3 {
+			g.Nearest = append(g.Nearest, n.NearService)
+		}
+	}
+	s.groupServices(sec, a, byCat)
+	return sec, nil
+}
+
+// groupServices adds the groups to the section in the key's order, so the
+// same categories always come first.
+func (s *Server) groupServices(sec *ServicesSection, a Area, byCat map[string]*ServiceGroup) {
+	for _, k := range serviceKinds {
+		g, ok := byCat[k.Category]
+		if !ok {
+			continue
+		}
+		q := url.Values{}
+		q.Set("area", a.Code)
+		q.Set("bbox", bboxString([4]float64{a.MinX, a.MinY, a.MaxX, a.MaxY}))
+		q.Set("layers", k.Category)
+		g.MapURL = "/map?" + q.Encode()
+		sec.Inside += g.Inside
+		sec.Groups = append(sec.Groups, *g)
+	}
+}
+
+// servicesSQL is the services section of an area the directory does not
+// know yet.
+func (s *Server) servicesSQL(ctx context.Context, a Area) (*ServicesSection, error) {
 	var vintage int
 	if err := s.db.SQL().QueryRowContext(ctx, `SELECT coalesce(max(lsoa_vintage), 0) FROM area_lsoas WHERE area_code = ? AND area_level = ?`,
 		a.Code, a.Level).Scan(&vintage); err != nil {
@@ -83,7 +185,8 @@ func (s *Server) buildServicesSection(ctx context.Context, a Area) (*ServicesSec
 			QUALIFY row_number() OVER (PARTITION BY s.category, regexp_replace(lower(coalesce(s.name, '')), '[^a-z0-9]', '', 'g'),
 			                                        round(s.lon, 2), round(s.lat, 2) ORDER BY s.dataset, s.id) = 1),
 		d AS (
-			SELECT sv.category, sv.name, sv.address, sv.inside,
+			-- Places, not names: many post offices are just "Post Office".
+			SELECT sv.category, sv.name, sv.address, sv.inside, sv.lon, sv.lat,
 			       min(2 * 6371 * asin(sqrt(power(sin(radians(sv.lat - m.lat) / 2), 2) +
 			           cos(radians(m.lat)) * cos(radians(sv.lat)) * power(sin(radians(sv.lon - m.lon) / 2), 2)))) AS km
 			FROM sv, m GROUP BY ALL),
@@ -91,7 +194,7 @@ func (s *Server) buildServicesSection(ctx context.Context, a Area) (*ServicesSec
 		                  count(*) FILTER (WHERE inside) OVER (PARTITION BY category) AS n_inside FROM d)
 		SELECT category, name, address, inside, km, n_inside FROM ranked
 		WHERE rn <= CASE WHEN inside THEN 5 ELSE 3 END
-		ORDER BY category, inside DESC, km`, a.Code, a.Level, vintage, nearRadius)
+		ORDER BY category, inside DESC, km, name`, a.Code, a.Level, vintage, nearRadius)
 	if err != nil {
 		return nil, fmt.Errorf("services of %s: %w", a.Code, err)
 	}
@@ -120,20 +223,7 @@ func (s *Server) buildServicesSection(ctx context.Context, a Area) (*ServicesSec
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	// In the key's order, so the same categories always come first.
-	for _, k := range serviceKinds {
-		g, ok := byCat[k.Category]
-		if !ok {
-			continue
-		}
-		q := url.Values{}
-		q.Set("area", a.Code)
-		q.Set("bbox", bboxString([4]float64{a.MinX, a.MinY, a.MaxX, a.MaxY}))
-		q.Set("layers", k.Category)
-		g.MapURL = "/map?" + q.Encode()
-		sec.Inside += g.Inside
-		sec.Groups = append(sec.Groups, *g)
-	}
+	s.groupServices(sec, a, byCat)
 	return sec, nil
 }
 

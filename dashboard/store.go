@@ -1,11 +1,13 @@
 package dashboard
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -26,7 +28,20 @@ type Area struct {
 
 var errNoArea = errors.New("no such area")
 
+// findArea looks an area up in the directory, or in the warehouse when
+// the directory does not have it (yet: an area added a moment ago).
 func (s *Server) findArea(ctx context.Context, code string) (Area, error) {
+	if d, err := s.directory(ctx); err == nil {
+		if a, ok := d.area(code); ok {
+			return a, nil
+		}
+	} else {
+		s.log.Warn("area directory", "err", err)
+	}
+	return s.findAreaSQL(ctx, code)
+}
+
+func (s *Server) findAreaSQL(ctx context.Context, code string) (Area, error) {
 	var a Area
 	var lad, ladName, ward, wardName, dataset sql.NullString
 	var pop sql.NullInt64
@@ -67,9 +82,65 @@ type AreaRef struct {
 	BestFit bool
 }
 
-// children lists the areas directly below a: wards and LSOAs of a local
-// authority, LSOAs of a ward.
+// children lists the areas directly below a: wards of a local authority,
+// LSOAs of a ward, MSOA or custom area.
 func (s *Server) children(ctx context.Context, a Area) ([]AreaRef, error) {
+	d, err := s.directory(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := d.area(a.Code); !ok {
+		return s.childrenSQL(ctx, a)
+	}
+	var out []AreaRef
+	switch a.Level {
+	case "lad":
+		for _, w := range d.wards[a.Code] {
+			out = append(out, AreaRef{Code: w.Code, Name: w.Name, Level: w.Level, Population: w.Population})
+		}
+		return out, nil
+	case "custom", "ward", "msoa21":
+	default:
+		return nil, nil
+	}
+	ms := d.membersOf(a.Code, a.Level, 0)
+	best := map[lsoaKey]bool{}
+	for _, m := range ms {
+		if m.fromTable {
+			best[lsoaKey{m.lsoa.Code, m.lsoa.Vintage}] = true
+		}
+	}
+	seen := map[lsoaKey]bool{}
+	for _, m := range ms {
+		k := lsoaKey{m.lsoa.Code, m.lsoa.Vintage}
+		if a.Level == "custom" {
+			if !m.fromTable {
+				continue
+			}
+			out = append(out, AreaRef{Code: m.lsoa.Code, Name: m.lsoa.Name, Level: m.lsoa.Level, Population: m.population.Int64, Share: m.share})
+			continue
+		}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, AreaRef{Code: m.lsoa.Code, Name: m.lsoa.Name, Level: m.lsoa.Level, Population: m.lsoa.Population, BestFit: best[k]})
+	}
+	slices.SortStableFunc(out, func(x, y AreaRef) int {
+		if c := cmp.Compare(y.Level, x.Level); c != 0 {
+			return c
+		}
+		if a.Level == "custom" {
+			if c := cmp.Compare(y.Share, x.Share); c != 0 {
+				return c
+			}
+		}
+		return cmp.Or(cmp.Compare(x.Name, y.Name), cmp.Compare(x.Code, y.Code))
+	})
+	return out, nil
+}
+
+func (s *Server) childrenSQL(ctx context.Context, a Area) ([]AreaRef, error) {
 	var q string
 	switch a.Level {
 	case "lad":

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/paulmach/orb"
@@ -39,6 +40,50 @@ type Deprivation struct {
 }
 
 func (s *Server) deprivationProfile(ctx context.Context, a Area) ([]Deprivation, error) {
+	d, err := s.directory(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := d.area(a.Code); !ok {
+		return s.deprivationSQL(ctx, a)
+	}
+	type cell struct{ edition, decile int }
+	counts := map[cell]*DecileRow{}
+	var editions []int
+	for _, m := range d.membersOf(a.Code, a.Level, 0) {
+		for _, x := range d.imd[lsoaKey{m.lsoa.Code, m.lsoa.Vintage}] {
+			c := cell{x.edition, x.decile}
+			r := counts[c]
+			if r == nil {
+				r = &DecileRow{Decile: x.decile}
+				counts[c] = r
+				if !slices.Contains(editions, x.edition) {
+					editions = append(editions, x.edition)
+				}
+			}
+			r.LSOAs++
+			r.Population += m.lsoa.Population
+		}
+	}
+	slices.SortFunc(editions, func(x, y int) int { return y - x })
+	var out []Deprivation
+	for _, ed := range editions {
+		dp := Deprivation{Edition: ed}
+		for dec := 1; dec <= 10; dec++ {
+			if r := counts[cell{ed, dec}]; r != nil {
+				r.Colour = decilePalette[dec-1]
+				dp.Rows = append(dp.Rows, *r)
+				dp.LSOAs += r.LSOAs
+				dp.Population += r.Population
+			}
+		}
+		out = append(out, dp)
+	}
+	fillDeciles(out)
+	return out, nil
+}
+
+func (s *Server) deprivationSQL(ctx context.Context, a Area) ([]Deprivation, error) {
 	rows, err := s.db.SQL().QueryContext(ctx, `
 		SELECT i.edition, i.imd_decile, count(*), coalesce(sum(l.population), 0)
 		FROM area_lsoas m
@@ -68,6 +113,12 @@ func (s *Server) deprivationProfile(ctx context.Context, a Area) ([]Deprivation,
 		d.LSOAs += n
 		d.Population += pop
 	}
+	fillDeciles(out)
+	return out, rows.Err()
+}
+
+// fillDeciles gives each edition all ten deciles and their shares.
+func fillDeciles(out []Deprivation) {
 	for i := range out {
 		d := &out[i]
 		full := make([]DecileRow, 10)
@@ -88,7 +139,6 @@ func (s *Server) deprivationProfile(ctx context.Context, a Area) ([]Deprivation,
 		d.Rows = full
 		d.MostDeprived = full[0].Share
 	}
-	return out, rows.Err()
 }
 
 // MapView is a static SVG map, rendered on the server so it prints and

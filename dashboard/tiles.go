@@ -237,6 +237,7 @@ func (s *Server) DataChanged() {
 	ts.money.mu.Unlock()
 	ts.cache.reset()
 	ts.values.reset()
+	s.prof.recheck()
 	if s.cat != nil {
 		s.cat.Reset()
 	}

@@ -58,6 +58,7 @@ func (s *Server) createArea(c echo.Context) error {
 		if err != nil {
 			return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
 		}
+		s.prof.recheck()
 		return c.Redirect(http.StatusSeeOther, "/areas/"+code)
 	}
 	fh, err := c.FormFile("file")
@@ -83,5 +84,6 @@ func (s *Server) createArea(c echo.Context) error {
 	if err != nil {
 		return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
 	}
+	s.prof.recheck()
 	return c.Redirect(http.StatusSeeOther, "/areas/"+code)
 }
