@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"runtime/debug"
 	"time"
@@ -21,7 +22,7 @@ const serveHelp = `Serves the dashboard and the JSON API from the warehouse file
 process owns the database: stop it before running ingest from another process.`
 
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "serve", "serve [--db PATH] [--addr HOST:PORT] [--refresh 24h] [--sql-timeout 1s] [--memory-limit 2GB]", serveHelp)
+	fs := newFlags(e, "serve", "serve [--db PATH] [--addr HOST:PORT] [--refresh 24h] [--sql-timeout 1s] [--memory-limit 2GB] [--debug-addr 127.0.0.1:6060]", serveHelp)
 	db := dbFlag(fs)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	refresh := fs.Duration("refresh", 0, "re-ingest the datasets loaded from URLs this often (conditional GET; unchanged ones are skipped); 0 = never")
@@ -30,8 +31,14 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	sqlDownload := fs.Duration("sql-download-timeout", 30*time.Second, "time limit for a full SQL download: CSV, JSON, Parquet, GeoJSON (at most 5m)")
 	sqlConc := fs.Int("sql-concurrency", 4, "SQL console queries that run at once; more wait up to 2s, then get HTTP 429")
 	memLimit := fs.String("memory-limit", "", "DuckDB memory limit for the whole server, e.g. 2GB (default: DuckDB's own, 80% of RAM)")
+	debugAddr := fs.String("debug-addr", "", "also serve Go's profiler (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060; off by default")
 	if _, err := parse(fs, args); err != nil {
 		return err
+	}
+	if *debugAddr != "" {
+		if err := serveDebug(e, *debugAddr); err != nil {
+			return err
+		}
 	}
 	if *sqlTimeout <= 0 || *sqlTimeout > warehouse.MaxSandboxTimeout {
 		return usageError{"--sql-timeout must be more than 0 and at most 30s"}
@@ -127,6 +134,30 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	return nil
+}
+
+// serveDebug serves net/http/pprof on a loopback address of its own, for
+// profiling a running server (docs/PERFORMANCE.md): never on the public one.
+func serveDebug(e *env, addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return usageError{"--debug-addr must be HOST:PORT"}
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return usageError{"--debug-addr must be a loopback address (127.0.0.1:PORT): the profiler is not for the public"}
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	e.log.Info("profiler listening", "addr", ln.Addr().String())
+	go http.Serve(ln, mux)
 	return nil
 }
 
