@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/paulmach/orb"
@@ -791,11 +792,18 @@ func writeRings(b *strings.Builder, g orb.Geometry, project func(orb.Point) (flo
 			if i > 0 && i < len(r)-1 && math.Abs(x-lx) < 0.5 && math.Abs(y-ly) < 0.5 {
 				continue
 			}
+			// strconv, not fmt: a map of an authority writes 10,000s of these.
+			var buf [32]byte
+			out := buf[:0]
 			if n == 0 {
-				fmt.Fprintf(b, "M%.1f %.1f", x, y)
+				out = append(out, 'M')
 			} else {
-				fmt.Fprintf(b, "L%.1f %.1f", x, y)
+				out = append(out, 'L')
 			}
+			out = strconv.AppendFloat(out, x, 'f', 1, 64)
+			out = append(out, ' ')
+			out = strconv.AppendFloat(out, y, 'f', 1, 64)
+			b.Write(out)
 			lx, ly, n = x, y, n+1
 		}
 		b.WriteString("Z")
