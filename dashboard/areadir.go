@@ -18,7 +18,7 @@ import (
 // each one costs milliseconds; a first visit to a profile asked a dozen.
 // On all-England data it is about 20 MB and takes about a second to read.
 type areaDir struct {
-	areas map[string][]Area // by code, best first (as findArea orders them)
+	areas map[string][]*Area // by code, best first (as findArea orders them)
 	// lsoas are the LSOA rows by vintage and code.
 	lsoas map[lsoaKey]*Area
 	// members are each area's LSOAs (area_lsoas), by code and level.
@@ -64,7 +64,7 @@ func (s *Server) directory(ctx context.Context) (*areaDir, error) {
 
 func (s *Server) loadDirectory(ctx context.Context) (*areaDir, error) {
 	start := time.Now()
-	d := &areaDir{areas: map[string][]Area{}, lsoas: map[lsoaKey]*Area{}, members: map[areaKey][]member{},
+	d := &areaDir{areas: map[string][]*Area{}, lsoas: map[lsoaKey]*Area{}, members: map[areaKey][]member{},
 		wards: map[string][]*Area{}, imd: map[lsoaKey][]imdDecile{}}
 	db := s.db.SQL()
 	synthetic := map[string]bool{}
@@ -92,6 +92,16 @@ func (s *Server) loadDirectory(ctx context.Context) (*areaDir, error) {
 	if err != nil {
 		return nil, fmt.Errorf("area directory: %w", err)
 	}
+	// Levels, datasets and parent codes repeat across 40,000 rows: keep
+	// one copy of each.
+	strs := map[string]string{}
+	intern := func(p *string) {
+		if v, ok := strs[*p]; ok {
+			*p = v
+		} else {
+			strs[*p] = *p
+		}
+	}
 	type parents struct{ ward, msoa string }
 	var all []*Area
 	var par []parents
@@ -102,6 +112,9 @@ func (s *Server) loadDirectory(ctx context.Context) (*areaDir, error) {
 			&a.MinX, &a.MinY, &a.MaxX, &a.MaxY, &a.Lon, &a.Lat, &a.Dataset); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("area directory: %w", err)
+		}
+		for _, p := range []*string{&a.Level, &a.LADCode, &p.ward, &p.msoa, &a.Dataset} {
+			intern(p)
 		}
 		a.WardCode = p.ward
 		a.Synthetic = synthetic[a.Dataset]
@@ -121,7 +134,7 @@ func (s *Server) loadDirectory(ctx context.Context) (*areaDir, error) {
 	}
 	for i, a := range all {
 		a.LADName, a.WardName = names[areaKey{a.LADCode, "lad"}], names[areaKey{a.WardCode, "ward"}]
-		d.areas[a.Code] = append(d.areas[a.Code], *a)
+		d.areas[a.Code] = append(d.areas[a.Code], a)
 		switch a.Level {
 		case "lsoa11", "lsoa21":
 			d.lsoas[lsoaKey{a.Code, a.Vintage}] = a
@@ -149,7 +162,7 @@ func (s *Server) loadDirectory(ctx context.Context) (*areaDir, error) {
 	for code, as := range d.areas {
 		// findArea's order: authority, ward, the rest; with a parent first;
 		// LSOA 2011 last.
-		rank := func(a Area) int {
+		rank := func(a *Area) int {
 			r := 0
 			switch a.Level {
 			case "lad":
@@ -166,7 +179,7 @@ func (s *Server) loadDirectory(ctx context.Context) (*areaDir, error) {
 			}
 			return r
 		}
-		slices.SortStableFunc(as, func(x, y Area) int { return cmp.Compare(rank(x), rank(y)) })
+		slices.SortStableFunc(as, func(x, y *Area) int { return cmp.Compare(rank(x), rank(y)) })
 		d.areas[code] = as
 	}
 	for _, ws := range d.wards {
@@ -260,7 +273,7 @@ func (d *areaDir) area(code string) (Area, bool) {
 	if len(as) == 0 {
 		return Area{}, false
 	}
-	return as[0], true
+	return *as[0], true
 }
 
 // membersOf lists an area's LSOAs of one vintage (0: every vintage).
