@@ -33,22 +33,19 @@ func (l *lazy[T]) get(ctx context.Context, f func(context.Context) (T, error)) (
 	return v, nil
 }
 
-// cache is what one warehouse version yields: the indicators' rows, the
-// local authorities' LSOAs, names and provenance. A new ingest run makes a
-// new version, and a new cache.
+// cache is what one warehouse version yields for one catalogue: the
+// indicators' rows, the local authorities' LSOAs, names and provenance.
+// The code table and the geography index are the version's shared ones
+// (sh). A new ingest run makes a new version, and a new cache.
 type cache struct {
-	db      *warehouse.DB
-	version string
+	db *warehouse.DB
+	sh *shared
 
 	mu     sync.Mutex
-	codes  map[string]int32
-	byNum  []string
 	tables map[string]*lazy[*table]
 
-	geo        lazy[*geography]
-	prov       lazy[*provenance]
-	nameSets   map[string]*lazy[map[string]string]  // guarded by mu
-	memberSets map[string]*lazy[map[string][]int32] // guarded by mu
+	geo  lazy[*geography]
+	prov lazy[*provenance]
 }
 
 // geography is the membership the engine needs on every call: each local
@@ -60,38 +57,19 @@ type geography struct {
 	ladNames map[string]string
 }
 
-func newCache(db *warehouse.DB, version string) *cache {
-	return &cache{db: db, version: version, codes: map[string]int32{}, tables: map[string]*lazy[*table]{}}
+func newCache(db *warehouse.DB, sh *shared) *cache {
+	return &cache{db: db, sh: sh, tables: map[string]*lazy[*table]{}}
 }
 
 // intern numbers codes, adding new ones to the code table.
-func (c *cache) intern(codes []string) []int32 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := make([]int32, len(codes))
-	for i, s := range codes {
-		n, ok := c.codes[s]
-		if !ok {
-			n = int32(len(c.byNum))
-			c.codes[s] = n
-			c.byNum = append(c.byNum, s)
-		}
-		out[i] = n
-	}
-	return out
-}
+func (c *cache) intern(codes []string) []int32 { return c.sh.intern(codes) }
 
-func (c *cache) size() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.byNum)
-}
+func (c *cache) size() int { return c.sh.size() }
 
-func (c *cache) code(i int32) string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.byNum[i]
-}
+func (c *cache) code(i int32) string { return c.sh.code(i) }
+
+// areas is the version's geography index.
+func (c *cache) areas(ctx context.Context) (*areaIndex, error) { return c.sh.areaIndex(ctx) }
 
 // table returns an indicator's rows, running its SQL on first use.
 func (c *cache) table(ctx context.Context, ind *Indicator) (*table, error) {
@@ -179,7 +157,8 @@ func scanEach(ctx context.Context, db *warehouse.DB, q string, f func(*sql.Rows)
 }
 
 // warehouseVersion identifies the warehouse's data: it changes whenever an
-// ingest run starts or finishes.
+// ingest run starts or finishes. It is a query: callers go through
+// sharedFor, which reads it at most every versionTTL.
 func warehouseVersion(ctx context.Context, db *warehouse.DB) (string, error) {
 	var runs, maxID int64
 	var last sql.NullTime

@@ -111,6 +111,8 @@ type GapReport struct {
 // ServiceTypes) in an area of any level (LSOA, ward, local authority,
 // custom area, England), from service_access. Rows are ranked: flagged in
 // both frames first, then in either, then by distance, furthest first.
+// It is answered from memory: service_access and the geography are read
+// once per warehouse version (see Invalidate).
 func Gaps(ctx context.Context, db *warehouse.DB, service, within string) (GapReport, error) {
 	t, ok := ServiceTypeByKey(service)
 	if !ok {
@@ -118,113 +120,84 @@ func Gaps(ctx context.Context, db *warehouse.DB, service, within string) (GapRep
 	}
 	rep := GapReport{Service: t, PopulationGroup: t.PopulationGroup(), NeedDomain: t.NeedDomain}
 	within = strings.ToUpper(strings.TrimSpace(within))
-	var name sql.NullString
-	err := db.SQL().QueryRowContext(ctx, `SELECT code, name, level FROM areas WHERE code = ?
-		ORDER BY CASE level WHEN 'lad' THEN 0 WHEN 'custom' THEN 1 WHEN 'ward' THEN 2 WHEN 'lsoa11' THEN 3 ELSE 4 END, vintage DESC NULLS LAST LIMIT 1`,
-		within).Scan(&rep.Within.Code, &name, &rep.Within.Level)
-	if errors.Is(err, sql.ErrNoRows) && within == EnglandCode {
-		rep.Within = GapArea{Code: EnglandCode, Name: "England", Level: "country"}
-	} else if errors.Is(err, sql.ErrNoRows) {
-		// A ward of the LSOA lookup whose boundaries are not loaded is still
-		// an area made of LSOAs (area_lsoas); its name is in the lookup.
-		var n int
-		if err := db.SQL().QueryRowContext(ctx, `SELECT count(*), any_value(l.ward_name) FROM area_lsoas m
-			LEFT JOIN lookup_lsoa_ward_lad l ON l.ward_code = m.area_code
-			WHERE m.area_code = ? AND m.area_level = 'ward'`, within).Scan(&n, &name); err != nil {
+	sh, err := sharedFor(ctx, db)
+	if err != nil {
+		return rep, fmt.Errorf("gaps %s in %s: %w", t.Key, within, err)
+	}
+	ix, err := sh.areaIndex(ctx)
+	if err != nil {
+		return rep, fmt.Errorf("gaps %s in %s: %w", t.Key, within, err)
+	}
+	area, found := ix.gapArea(within)
+	if !found {
+		// Written since the index was read, without a new ingest run?
+		ok, err := gapAreaInWarehouse(ctx, db, within)
+		if err != nil {
 			return rep, fmt.Errorf("gaps %s in %s: %w", t.Key, within, err)
 		}
-		if n == 0 {
+		if !ok {
 			return rep, fmt.Errorf("%w %q", ErrNoArea, within)
 		}
-		rep.Within = GapArea{Code: within, Level: "ward"}
-	} else if err != nil {
-		return rep, fmt.Errorf("gaps %s in %s: %w", t.Key, within, err)
-	}
-	if name.Valid {
-		rep.Within.Name = name.String
-	}
-	level := rep.Within.Level
-	if err := db.SQL().QueryRowContext(ctx, `SELECT count(*) FROM area_lsoas WHERE area_code = ? AND area_level = ? AND lsoa_vintage = 2011`,
-		rep.Within.Code, level).Scan(&rep.LSOAs); err != nil {
-		return rep, fmt.Errorf("gaps %s in %s: %w", t.Key, within, err)
-	}
-	lads, err := db.SQL().QueryContext(ctx, `SELECT DISTINCT lad_code, max(lsoas_covered) OVER () FROM service_access WHERE service = ? ORDER BY 1`, t.Key)
-	if err != nil {
-		return rep, fmt.Errorf("gaps %s: %w", t.Key, err)
-	}
-	for lads.Next() {
-		var c sql.NullString
-		if err := lads.Scan(&c, &rep.CoveredLSOAsEn); err != nil {
-			lads.Close()
-			return rep, fmt.Errorf("gaps %s: %w", t.Key, err)
-		}
-		rep.CoveredLADs = append(rep.CoveredLADs, c.String)
-	}
-	lads.Close()
-	if err := lads.Err(); err != nil {
-		return rep, fmt.Errorf("gaps %s: %w", t.Key, err)
-	}
-
-	rows, err := db.SQL().QueryContext(ctx, `
-		SELECT s.lsoa11_code, coalesce(a.name, ''), coalesce(a.ward_code, ''), coalesce(w.name, lk.ward_name, ''), coalesce(s.lad_code, ''), coalesce(l.name, ''),
-		       coalesce(a.centroid_lon, 0), coalesce(a.centroid_lat, 0),
-		       s.nearest_km, s.services_within, s.services_in_lsoa, coalesce(s.population, 0), coalesce(s.residents, 0), s.beyond_threshold,
-		       coalesce(s.need_rank, 0), coalesce(s.need_decile, 0), coalesce(s.imd_decile, 0), coalesce(s.need_rank_la, 0), s.lsoas_la,
-		       s.access_rank, s.lsoas_covered, s.access_rank_la, s.need_worst20_england, s.need_worst20_la,
-		       s.access_worst20_england, s.access_worst20_la, s.flag_england, s.flag_la, s.need_domain
-		FROM area_lsoas m
-		JOIN service_access s ON s.lsoa11_code = m.lsoa_code AND s.service = ?
-		LEFT JOIN areas a ON a.level = 'lsoa11' AND a.code = s.lsoa11_code
-		LEFT JOIN (SELECT code, any_value(name) AS name FROM areas WHERE level = 'ward' GROUP BY code) w ON w.code = a.ward_code
-		LEFT JOIN (SELECT code, any_value(name) AS name FROM areas WHERE level = 'lad' GROUP BY code) l ON l.code = s.lad_code
-		-- Ward names from the lookup when the ward boundaries of that vintage are not loaded.
-		LEFT JOIN (SELECT ward_code, any_value(ward_name) AS ward_name FROM lookup_lsoa_ward_lad GROUP BY ward_code) lk ON lk.ward_code = a.ward_code
-		WHERE m.area_code = ? AND m.area_level = ? AND m.lsoa_vintage = 2011`, t.Key, rep.Within.Code, level)
-	if err != nil {
-		return rep, fmt.Errorf("gaps %s in %s: %w", t.Key, within, err)
-	}
-	defer rows.Close()
-	var sumKm, sumW float64
-	for rows.Next() {
-		var r GapRow
-		if err := rows.Scan(&r.LSOA, &r.Name, &r.WardCode, &r.WardName, &r.LADCode, &r.LADName, &r.Lon, &r.Lat,
-			&r.NearestKm, &r.Within, &r.InLSOA, &r.Population, &r.Residents, &r.Beyond,
-			&r.NeedRank, &r.NeedDecile, &r.IMDDecile, &r.NeedRankLA, &r.LSOAsLA,
-			&r.AccessRank, &r.LSOAsCovered, &r.AccessRankLA, &r.NeedWorstEngland, &r.NeedWorstLA,
-			&r.AccessWorstEng, &r.AccessWorstLA, &r.FlagEngland, &r.FlagLA, &rep.NeedDomain); err != nil {
+		sh.refreshAreas()
+		if ix, err = sh.areaIndex(ctx); err != nil {
 			return rep, fmt.Errorf("gaps %s in %s: %w", t.Key, within, err)
 		}
-		rep.Covered.add(r)
-		rep.Services += r.InLSOA
-		sumKm += r.NearestKm * float64(r.Population)
-		sumW += float64(r.Population)
-		if r.Beyond {
-			rep.Beyond.add(r)
-			if r.NeedWorstEngland {
-				rep.BeyondNeed.add(r)
+		if area, found = ix.gapArea(within); !found {
+			return rep, fmt.Errorf("%w %q", ErrNoArea, within)
+		}
+	}
+	rep.Within = area
+	gi, err := sh.gapIndex(ctx, t.Key)
+	if err != nil {
+		return rep, fmt.Errorf("gaps %s: %w", t.Key, err)
+	}
+	rep.CoveredLADs = append([]string(nil), gi.lads...)
+	rep.CoveredLSOAsEn = gi.coveredEn
+	lsoas := ix.sets[setKey{area.Level, 2011}][area.Code]
+	rep.LSOAs = len(lsoas)
+	var sumKm, sumW float64
+	if len(gi.rows) > 0 {
+		for _, n := range lsoas {
+			for _, g := range gi.rows[n] {
+				r := g.row
+				rep.NeedDomain = g.needDomain
+				rep.Covered.add(r)
+				rep.Services += r.InLSOA
+				sumKm += r.NearestKm * float64(r.Population)
+				sumW += float64(r.Population)
+				if r.Beyond {
+					rep.Beyond.add(r)
+					if r.NeedWorstEngland {
+						rep.BeyondNeed.add(r)
+					}
+				}
+				if r.FlagEngland {
+					rep.FlaggedEngland.add(r)
+				}
+				if r.FlagLA {
+					rep.FlaggedLA.add(r)
+				}
+				if r.Flagged() {
+					rep.FlaggedEither.add(r)
+				}
+				rep.Rows = append(rep.Rows, r)
 			}
 		}
-		if r.FlagEngland {
-			rep.FlaggedEngland.add(r)
-		}
-		if r.FlagLA {
-			rep.FlaggedLA.add(r)
-		}
-		if r.Flagged() {
-			rep.FlaggedEither.add(r)
-		}
-		rep.Rows = append(rep.Rows, r)
-	}
-	if err := rows.Err(); err != nil {
-		return rep, fmt.Errorf("gaps %s in %s: %w", t.Key, within, err)
 	}
 	if sumW > 0 {
 		km := sumKm / sumW
 		per := float64(rep.Services) / sumW * 10000
 		rep.MeanKm, rep.Per10k = &km, &per
 	}
-	sort.SliceStable(rep.Rows, func(i, j int) bool {
-		a, b := rep.Rows[i], rep.Rows[j]
+	sortGapRows(rep.Rows)
+	return rep, nil
+}
+
+// sortGapRows ranks a report's rows: flagged in both frames first, then
+// in either, then by distance, furthest first.
+func sortGapRows(rows []GapRow) {
+	sort.SliceStable(rows, func(i, j int) bool {
+		a, b := rows[i], rows[j]
 		if ab, bb := a.FlagEngland && a.FlagLA, b.FlagEngland && b.FlagLA; ab != bb {
 			return ab
 		}
@@ -236,7 +209,124 @@ func Gaps(ctx context.Context, db *warehouse.DB, service, within string) (GapRep
 		}
 		return a.LSOA < b.LSOA
 	})
-	return rep, nil
+}
+
+// gapArea names the area a report is for: its areas row (a local
+// authority first, then a custom area, a ward, an LSOA 2011, then any;
+// newest vintage first), else England, else a ward of the LSOA lookup
+// whose boundaries are not loaded (an area made of LSOAs all the same).
+func (ix *areaIndex) gapArea(code string) (GapArea, bool) {
+	e := ix.entries[code]
+	if e != nil && e.gap != nil {
+		return GapArea{Code: code, Name: e.gap.name.String, Level: e.gap.level}, true
+	}
+	if code == EnglandCode {
+		return GapArea{Code: EnglandCode, Name: "England", Level: "country"}, true
+	}
+	if e != nil {
+		for _, m := range e.members {
+			if len(ix.sets[setKey{LevelWard, m.vintage}][code]) > 0 {
+				return GapArea{Code: code, Name: ix.lookupWard[code], Level: "ward"}, true
+			}
+		}
+	}
+	return GapArea{}, false
+}
+
+func gapAreaInWarehouse(ctx context.Context, db *warehouse.DB, code string) (bool, error) {
+	return areaInWarehouse(ctx, db, code, LevelWard)
+}
+
+// gapIndex is one service type's service_access rows, with their names and
+// centres joined, by LSOA (2011) code number.
+type gapIndex struct {
+	lads      []string // covered local authorities, sorted (NULL last, as "")
+	coveredEn int
+	rows      map[int32][]gapIndexRow
+}
+
+type gapIndexRow struct {
+	row        GapRow
+	needDomain string
+}
+
+// gapIndex returns a service type's gaps index, reading it on first use.
+func (s *shared) gapIndex(ctx context.Context, service string) (*gapIndex, error) {
+	s.mu.Lock()
+	l, ok := s.gaps[service]
+	if !ok {
+		l = &lazy[*gapIndex]{}
+		s.gaps[service] = l
+	}
+	areas := s.areas
+	s.mu.Unlock()
+	ix, err := areas.get(ctx, s.loadAreas)
+	if err != nil {
+		return nil, err
+	}
+	return l.get(ctx, func(ctx context.Context) (*gapIndex, error) { return s.loadGaps(ctx, ix, service) })
+}
+
+func (s *shared) loadGaps(ctx context.Context, ix *areaIndex, service string) (*gapIndex, error) {
+	gi := &gapIndex{rows: map[int32][]gapIndexRow{}}
+	var codes []string
+	var rows []gapIndexRow
+	lads := map[string]bool{}
+	var nullLAD bool
+	err := scanEach(ctx, s.db, `
+		SELECT lsoa11_code, lad_code, nearest_km, services_within, services_in_lsoa, coalesce(population, 0), coalesce(residents, 0), beyond_threshold,
+		       coalesce(need_rank, 0), coalesce(need_decile, 0), coalesce(imd_decile, 0), coalesce(need_rank_la, 0), coalesce(lsoas_la, 0),
+		       access_rank, lsoas_covered, access_rank_la, need_worst20_england, need_worst20_la,
+		       access_worst20_england, access_worst20_la, flag_england, flag_la, need_domain
+		FROM service_access WHERE service = $1`,
+		func(rs *sql.Rows) error {
+			var g gapIndexRow
+			r := &g.row
+			var lad sql.NullString
+			if err := rs.Scan(&r.LSOA, &lad, &r.NearestKm, &r.Within, &r.InLSOA, &r.Population, &r.Residents, &r.Beyond,
+				&r.NeedRank, &r.NeedDecile, &r.IMDDecile, &r.NeedRankLA, &r.LSOAsLA,
+				&r.AccessRank, &r.LSOAsCovered, &r.AccessRankLA, &r.NeedWorstEngland, &r.NeedWorstLA,
+				&r.AccessWorstEng, &r.AccessWorstLA, &r.FlagEngland, &r.FlagLA, &g.needDomain); err != nil {
+				return err
+			}
+			r.LADCode = lad.String
+			if lad.Valid {
+				lads[lad.String] = true
+			} else {
+				nullLAD = true
+			}
+			gi.coveredEn = max(gi.coveredEn, r.LSOAsCovered)
+			codes, rows = append(codes, r.LSOA), append(rows, g)
+			return nil
+		}, service)
+	if err != nil {
+		return nil, fmt.Errorf("gaps index %s: %w", service, err)
+	}
+	for c := range lads {
+		gi.lads = append(gi.lads, c)
+	}
+	sort.Strings(gi.lads)
+	if nullLAD {
+		gi.lads = append(gi.lads, "")
+	}
+	wardNames, ladNames := ix.firstName[LevelWard], ix.firstName[LevelLAD]
+	for i, n := range s.intern(codes) {
+		g := rows[i]
+		r := &g.row
+		if a, ok := ix.lsoas[lsoaKey{n, LevelLSOA11}]; ok {
+			r.Name, r.WardCode, r.Lon, r.Lat = a.name, a.ward, a.lon, a.lat
+			if a.hasWard {
+				if w, ok := wardNames[a.ward]; ok {
+					r.WardName = w
+				} else {
+					r.WardName = ix.lookupWard[a.ward]
+				}
+			}
+		}
+		r.LADName = ladNames[r.LADCode]
+		gi.rows[n] = append(gi.rows[n], g)
+	}
+	return gi, nil
 }
 
 // Flagged returns the rows flagged in either frame, in rank order.

@@ -240,6 +240,7 @@ func RefreshAccess(ctx context.Context, db *warehouse.DB) (AccessBuild, error) {
 	if err := tx.Commit(); err != nil {
 		return b, fmt.Errorf("service access: %w", err)
 	}
+	Invalidate(db) // Gaps reads the new rows at once, not after versionTTL
 	return b, nil
 }
 

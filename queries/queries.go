@@ -14,8 +14,10 @@
 // warehouse version (an ingest run starting or finishing makes a new
 // version) and keep them in memory, so later calls aggregate without
 // running the indicator's SQL again; concurrent calls that need the same
-// rows wait for one query rather than run several. Call Reset after
-// writing to the warehouse other than through ingest runs.
+// rows wait for one query rather than run several. The geography (areas,
+// their LSOAs and names) is held in memory the same way, shared with Gaps.
+// The version is read at most every two seconds: call Reset (or
+// Invalidate) after writing to the warehouse in this process.
 package queries
 
 import (
@@ -134,32 +136,39 @@ func (c *Catalog) lookup(id string) (*Indicator, error) {
 	return nil, fmt.Errorf("%w: no indicator %q (%s)", ErrNotFound, id, hint)
 }
 
-// Reset forgets the rows read from every warehouse, so the next call reads
-// them again. Needed only after writes that bypass ingest runs.
+// Reset forgets the rows read from every warehouse, and every warehouse's
+// version and geography (as Invalidate does), so the next call reads them
+// again. Call it after writing to the warehouse in this process (a custom
+// area, a refresh): a new ingest run is otherwise seen within versionTTL.
 func (c *Catalog) Reset() {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.caches = map[*warehouse.DB]*cache{}
+	c.mu.Unlock()
+	invalidateAll()
 }
+
+// Invalidate is Reset: it drops everything cached from every warehouse.
+func (c *Catalog) Invalidate() { c.Reset() }
 
 // cacheFor returns the cache for db's current version.
 func (c *Catalog) cacheFor(ctx context.Context, db *warehouse.DB) (*cache, error) {
-	v, err := warehouseVersion(ctx, db)
+	sh, err := sharedFor(ctx, db)
 	if err != nil {
 		return nil, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if ch, ok := c.caches[db]; ok && ch.version == v {
+	if ch, ok := c.caches[db]; ok && ch.sh == sh {
 		return ch, nil
 	}
-	ch := newCache(db, v)
+	ch := newCache(db, sh)
 	c.caches[db] = ch
 	return ch, nil
 }
 
-// Warm reads every indicator's rows now (four at a time), so that the
-// first ForArea after start-up or an ingest run is as fast as the rest.
+// Warm reads every indicator's rows now (four at a time), the geography
+// index and the gaps indexes, so that the first ForArea, Values or Gaps
+// after start-up or an ingest run is as fast as the rest.
 func (c *Catalog) Warm(ctx context.Context, db *warehouse.DB) error {
 	ch, err := c.cacheFor(ctx, db)
 	if err != nil {
@@ -167,6 +176,14 @@ func (c *Catalog) Warm(ctx context.Context, db *warehouse.DB) error {
 	}
 	if _, err := ch.geography(ctx); err != nil {
 		return err
+	}
+	if _, err := ch.areas(ctx); err != nil {
+		return err
+	}
+	for _, t := range ServiceTypes {
+		if _, err := ch.sh.gapIndex(ctx, t.Key); err != nil {
+			return err
+		}
 	}
 	_, err = c.tables(ctx, ch, c.list)
 	return err
