@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -152,8 +153,13 @@ type areaIndex struct {
 	entries map[string]*areaEntry
 	// sets: area_lsoas by area level and LSOA vintage: area -> its LSOAs.
 	sets map[setKey]map[string][]int32
-	// rev: the same, from LSOA to the areas holding it.
-	rev map[setKey]map[int32][]string
+	// rev: from LSOA number n to the areas holding it,
+	// rev[revOff[n]:revOff[n+1]], each with its set (keyList index).
+	rev     []areaRef
+	revOff  []int32
+	keys    map[setKey]uint16
+	keyList []setKey
+	byID    []*areaEntry
 	// wardCodes are the codes with an areas row of level ward; wardLADs
 	// the authorities such a row names (ward boundaries loaded).
 	wardCodes map[string]bool
@@ -179,6 +185,23 @@ type areaIndex struct {
 type setKey struct {
 	level   string
 	vintage int
+}
+
+type areaRef struct {
+	area int32 // areaIndex.byID
+	key  uint16
+}
+
+// key numbers a set (level and vintage).
+func (ix *areaIndex) key(level string, vintage int) uint16 {
+	k := setKey{level, vintage}
+	n, ok := ix.keys[k]
+	if !ok {
+		n = uint16(len(ix.keyList))
+		ix.keys[k] = n
+		ix.keyList = append(ix.keyList, k)
+	}
+	return n
 }
 
 type lsoaKey struct {
@@ -219,6 +242,9 @@ type vintageMembers struct {
 // lsoa11, then any; newest vintage first), the one Gaps picks (lad,
 // custom, ward, lsoa11, then any), and its area_lsoas rows.
 type areaEntry struct {
+	code        string
+	id          int32
+	mixed       bool // area_lsoas rows of several levels
 	res, gap    *areaRow
 	memberLevel string // the level of its last area_lsoas row
 	members     []vintageMembers
@@ -271,7 +297,7 @@ func before(pa int, va sql.NullInt64, pb int, vb sql.NullInt64) bool {
 
 func (s *shared) loadAreas(ctx context.Context) (*areaIndex, error) {
 	ix := &areaIndex{
-		entries: map[string]*areaEntry{}, sets: map[setKey]map[string][]int32{}, rev: map[setKey]map[int32][]string{},
+		entries: map[string]*areaEntry{}, sets: map[setKey]map[string][]int32{}, keys: map[setKey]uint16{},
 		wardCodes: map[string]bool{}, wardLADs: map[string]bool{},
 		firstName: map[string]map[string]string{}, lastName: map[string]map[string]string{},
 		lookupWard: map[string]string{}, lookupLSOA: map[string]string{}, lookupLSOAByVt: map[int]map[string]string{},
@@ -280,8 +306,9 @@ func (s *shared) loadAreas(ctx context.Context) (*areaIndex, error) {
 	entry := func(code string) *areaEntry {
 		e := ix.entries[code]
 		if e == nil {
-			e = &areaEntry{}
+			e = &areaEntry{code: code, id: int32(len(ix.byID))}
 			ix.entries[code] = e
+			ix.byID = append(ix.byID, e)
 		}
 		return e
 	}
@@ -367,9 +394,18 @@ func (s *shared) loadAreas(ctx context.Context) (*areaIndex, error) {
 	if err != nil {
 		return nil, fmt.Errorf("geography index: area_lsoas: %w", err)
 	}
-	for i, n := range s.intern(lsoaCodes) {
-		code, level, v := areaCodes[i], levels[i], vintages[i]
-		e := entry(code)
+	nums := s.intern(lsoaCodes)
+	type rowRef struct {
+		e   *areaEntry
+		key uint16
+	}
+	refs := make([]rowRef, len(nums))
+	for i, n := range nums {
+		e, k := entry(areaCodes[i]), ix.key(levels[i], vintages[i])
+		level, v := ix.keyList[k].level, vintages[i]
+		if e.memberLevel != "" && e.memberLevel != level {
+			e.mixed = true
+		}
 		e.memberLevel = level
 		j := 0
 		for j < len(e.members) && e.members[j].vintage != v {
@@ -379,15 +415,46 @@ func (s *shared) loadAreas(ctx context.Context) (*areaIndex, error) {
 			e.members = append(e.members, vintageMembers{vintage: v})
 		}
 		e.members[j].lsoas = append(e.members[j].lsoas, n)
-		k := setKey{level, v}
-		set := ix.sets[k]
-		if set == nil {
-			set = map[string][]int32{}
-			ix.sets[k] = set
-			ix.rev[k] = map[int32][]string{}
+		refs[i] = rowRef{e, k}
+	}
+	areaCodes, levels, lsoaCodes = nil, nil, nil
+	// sets: an area's LSOAs of a level and vintage are its members of
+	// that vintage (the same slice), unless it has rows of several levels.
+	set := func(k setKey) map[string][]int32 {
+		m := ix.sets[k]
+		if m == nil {
+			m = map[string][]int32{}
+			ix.sets[k] = m
 		}
-		set[code] = append(set[code], n)
-		ix.rev[k][n] = append(ix.rev[k][n], code)
+		return m
+	}
+	for i, n := range nums {
+		if e := refs[i].e; e.mixed {
+			m := set(ix.keyList[refs[i].key])
+			m[e.code] = append(m[e.code], n)
+		}
+	}
+	for _, e := range ix.byID {
+		if !e.mixed {
+			for _, vm := range e.members {
+				set(setKey{e.memberLevel, vm.vintage})[e.code] = vm.lsoas
+			}
+		}
+	}
+	// rev: for each LSOA number, the (area, set) pairs holding it, in
+	// scan order (one array, offsets by LSOA number).
+	ix.revOff = make([]int32, s.size()+1)
+	for _, n := range nums {
+		ix.revOff[n+1]++
+	}
+	for i := 1; i < len(ix.revOff); i++ {
+		ix.revOff[i] += ix.revOff[i-1]
+	}
+	ix.rev = make([]areaRef, len(nums))
+	next := slices.Clone(ix.revOff[:len(ix.revOff)-1])
+	for i, n := range nums {
+		ix.rev[next[n]] = areaRef{area: refs[i].e.id, key: refs[i].key}
+		next[n]++
 	}
 
 	err = scanEach(ctx, s.db, `SELECT lsoa_code, lsoa_name, lsoa_vintage, ward_code, ward_name FROM lookup_lsoa_ward_lad`,
@@ -464,10 +531,20 @@ func (ix *areaIndex) members(level string, vintage int, within string) map[strin
 	if e == nil {
 		return out
 	}
-	rev := ix.rev[k]
+	kn, ok := ix.keys[k]
+	if !ok {
+		return out
+	}
 	wardsOnly := level == LevelWard && ix.wardLADs[within]
 	for _, n := range e.vintage(vintage) {
-		for _, code := range rev[n] {
+		if int(n)+1 >= len(ix.revOff) {
+			continue
+		}
+		for _, r := range ix.rev[ix.revOff[n]:ix.revOff[n+1]] {
+			if r.key != kn {
+				continue
+			}
+			code := ix.byID[r.area].code
 			if _, ok := out[code]; ok {
 				continue
 			}

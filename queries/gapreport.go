@@ -159,7 +159,7 @@ func Gaps(ctx context.Context, db *warehouse.DB, service, within string) (GapRep
 	if len(gi.rows) > 0 {
 		for _, n := range lsoas {
 			for _, g := range gi.rows[n] {
-				r := g.row
+				r := g.expand(ix)
 				rep.NeedDomain = g.needDomain
 				rep.Covered.add(r)
 				rep.Services += r.InLSOA
@@ -245,9 +245,55 @@ type gapIndex struct {
 	rows      map[int32][]gapIndexRow
 }
 
+// gapIndexRow is a service_access row, packed (names and centres are
+// looked up in the geography index when a report is made).
 type gapIndexRow struct {
-	row        GapRow
-	needDomain string
+	km                   float64
+	population, resident int64
+	lsoa, lad            string
+	needDomain           string
+	lsoa11               int32 // the LSOA's code number
+	within, inLSOA       int32
+	needRank, needDecile int32
+	imdDecile, needRankL int32
+	lsoasLA, accessRank  int32
+	covered, accessRankL int32
+	flags                uint8
+}
+
+const (
+	gapBeyond = 1 << iota
+	gapNeedWorstEngland
+	gapNeedWorstLA
+	gapAccessWorstEngland
+	gapAccessWorstLA
+	gapFlagEngland
+	gapFlagLA
+)
+
+// expand is the report row, as the old join made it: the LSOA's name,
+// ward and centre from its first lsoa11 areas row, the ward's name from
+// the ward boundaries else the lookup, the authority's from its boundary.
+func (g *gapIndexRow) expand(ix *areaIndex) GapRow {
+	r := GapRow{LSOA: g.lsoa, LADCode: g.lad, NearestKm: g.km, Within: int(g.within), InLSOA: int(g.inLSOA),
+		Population: g.population, Residents: g.resident,
+		NeedRank: int(g.needRank), NeedDecile: int(g.needDecile), IMDDecile: int(g.imdDecile), NeedRankLA: int(g.needRankL),
+		LSOAsLA: int(g.lsoasLA), AccessRank: int(g.accessRank), LSOAsCovered: int(g.covered), AccessRankLA: int(g.accessRankL),
+		Beyond: g.flags&gapBeyond != 0, NeedWorstEngland: g.flags&gapNeedWorstEngland != 0, NeedWorstLA: g.flags&gapNeedWorstLA != 0,
+		AccessWorstEng: g.flags&gapAccessWorstEngland != 0, AccessWorstLA: g.flags&gapAccessWorstLA != 0,
+		FlagEngland: g.flags&gapFlagEngland != 0, FlagLA: g.flags&gapFlagLA != 0}
+	if a, ok := ix.lsoas[lsoaKey{g.lsoa11, LevelLSOA11}]; ok {
+		r.Name, r.WardCode, r.Lon, r.Lat = a.name, a.ward, a.lon, a.lat
+		if a.hasWard {
+			if w, ok := ix.firstName[LevelWard][a.ward]; ok {
+				r.WardName = w
+			} else {
+				r.WardName = ix.lookupWard[a.ward]
+			}
+		}
+	}
+	r.LADName = ix.firstName[LevelLAD][g.lad]
+	return r
 }
 
 // gapIndex returns a service type's gaps index, reading it on first use.
@@ -271,6 +317,14 @@ func (s *shared) loadGaps(ctx context.Context, ix *areaIndex, service string) (*
 	gi := &gapIndex{rows: map[int32][]gapIndexRow{}}
 	var codes []string
 	var rows []gapIndexRow
+	strs := map[string]string{} // one copy of each authority code and need domain
+	canon := func(s string) string {
+		if c, ok := strs[s]; ok {
+			return c
+		}
+		strs[s] = s
+		return s
+	}
 	lads := map[string]bool{}
 	var nullLAD bool
 	err := scanEach(ctx, s.db, `
@@ -281,22 +335,30 @@ func (s *shared) loadGaps(ctx context.Context, ix *areaIndex, service string) (*
 		FROM service_access WHERE service = $1`,
 		func(rs *sql.Rows) error {
 			var g gapIndexRow
-			r := &g.row
 			var lad sql.NullString
-			if err := rs.Scan(&r.LSOA, &lad, &r.NearestKm, &r.Within, &r.InLSOA, &r.Population, &r.Residents, &r.Beyond,
-				&r.NeedRank, &r.NeedDecile, &r.IMDDecile, &r.NeedRankLA, &r.LSOAsLA,
-				&r.AccessRank, &r.LSOAsCovered, &r.AccessRankLA, &r.NeedWorstEngland, &r.NeedWorstLA,
-				&r.AccessWorstEng, &r.AccessWorstLA, &r.FlagEngland, &r.FlagLA, &g.needDomain); err != nil {
+			var flags [7]bool
+			if err := rs.Scan(&g.lsoa, &lad, &g.km, &g.within, &g.inLSOA, &g.population, &g.resident, &flags[0],
+				&g.needRank, &g.needDecile, &g.imdDecile, &g.needRankL, &g.lsoasLA,
+				&g.accessRank, &g.covered, &g.accessRankL, &flags[1], &flags[2],
+				&flags[3], &flags[4], &flags[5], &flags[6], &g.needDomain); err != nil {
 				return err
 			}
-			r.LADCode = lad.String
+			for i, f := range flags {
+				if f {
+					g.flags |= 1 << i
+				}
+			}
+			g.lad, g.needDomain = canon(lad.String), canon(g.needDomain)
+			if e, ok := ix.entries[g.lsoa]; ok {
+				g.lsoa = e.code
+			}
 			if lad.Valid {
-				lads[lad.String] = true
+				lads[g.lad] = true
 			} else {
 				nullLAD = true
 			}
-			gi.coveredEn = max(gi.coveredEn, r.LSOAsCovered)
-			codes, rows = append(codes, r.LSOA), append(rows, g)
+			gi.coveredEn = max(gi.coveredEn, int(g.covered))
+			codes, rows = append(codes, g.lsoa), append(rows, g)
 			return nil
 		}, service)
 	if err != nil {
@@ -309,22 +371,9 @@ func (s *shared) loadGaps(ctx context.Context, ix *areaIndex, service string) (*
 	if nullLAD {
 		gi.lads = append(gi.lads, "")
 	}
-	wardNames, ladNames := ix.firstName[LevelWard], ix.firstName[LevelLAD]
 	for i, n := range s.intern(codes) {
-		g := rows[i]
-		r := &g.row
-		if a, ok := ix.lsoas[lsoaKey{n, LevelLSOA11}]; ok {
-			r.Name, r.WardCode, r.Lon, r.Lat = a.name, a.ward, a.lon, a.lat
-			if a.hasWard {
-				if w, ok := wardNames[a.ward]; ok {
-					r.WardName = w
-				} else {
-					r.WardName = ix.lookupWard[a.ward]
-				}
-			}
-		}
-		r.LADName = ladNames[r.LADCode]
-		gi.rows[n] = append(gi.rows[n], g)
+		rows[i].lsoa11 = n
+		gi.rows[n] = append(gi.rows[n], rows[i])
 	}
 	return gi, nil
 }

@@ -177,8 +177,14 @@ func (c *Catalog) Warm(ctx context.Context, db *warehouse.DB) error {
 	if _, err := ch.geography(ctx); err != nil {
 		return err
 	}
-	if _, err := ch.areas(ctx); err != nil {
+	ix, err := ch.areas(ctx)
+	if err != nil {
 		return err
+	}
+	for _, level := range levels {
+		if level != LevelLAD && level != LevelCountry {
+			ix.levelNames(level)
+		}
 	}
 	for _, t := range ServiceTypes {
 		if _, err := ch.sh.gapIndex(ctx, t.Key); err != nil {
