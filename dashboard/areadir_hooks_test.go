@@ -79,6 +79,26 @@ func DirectoryMismatches(ctx context.Context, s *Server, codes []string) ([]stri
 		roundKm(sv)
 		roundKm(svSQL)
 		diff(code, "services", sv, svSQL)
+		ms, err := s.areaMapShapes(ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		msSQL, err := s.areaMapShapesSQL(ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		type dshape struct {
+			Code, Name     string
+			Points, Decile int
+		}
+		dflat := func(ss []decileShape) []dshape {
+			var o []dshape
+			for _, s := range ss {
+				o = append(o, dshape{s.code, s.name, countPoints(s.geom), s.decile})
+			}
+			return o
+		}
+		diff(code, "deprivation map", dflat(ms), dflat(msSQL))
 		for _, v := range []int{2011, 2021} {
 			var got, want []lsoaShape
 			if a.Level == "lsoa11" || a.Level == "lsoa21" {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"os"
+	"runtime/pprof"
 	"sort"
 	"testing"
 	"time"
@@ -64,6 +65,16 @@ func BenchmarkAreaProfileFirstVisit(b *testing.B) {
 		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/areas/"+c, nil))
 	}
 	var took []time.Duration
+	// COMMONGROUND_BENCH_CPUPROFILE=file profiles the timed requests only
+	// (go test's -cpuprofile also takes in the loading above).
+	if f := os.Getenv("COMMONGROUND_BENCH_CPUPROFILE"); f != "" && b.N > 1 {
+		out, err := os.Create(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		pprof.StartCPUProfile(out)
+		defer func() { pprof.StopCPUProfile(); out.Close() }()
+	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		req := httptest.NewRequest("GET", "/areas/"+codes[i%len(codes)], nil)

@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -149,9 +150,97 @@ type MapView struct {
 	Legend  []DecileRow
 }
 
+// decileShape is one boundary of the deprivation map.
+type decileShape struct {
+	code, name string
+	geom       orb.Geometry
+	decile     int
+}
+
 // areaMap draws the area's LSOAs coloured by IMD decile (newest edition),
 // or the area's own outline when it has no LSOAs loaded.
 func (s *Server) areaMap(ctx context.Context, a Area) (*MapView, error) {
+	shapes, err := s.areaMapShapes(ctx, a)
+	if err != nil || len(shapes) == 0 {
+		return nil, err
+	}
+	return drawDecileMap(a, shapes), nil
+}
+
+// areaMapShapes finds the deprivation map's boundaries in the directory
+// and the map's boundary index (areaMapShapesSQL is the spec).
+func (s *Server) areaMapShapes(ctx context.Context, a Area) ([]decileShape, error) {
+	d, err := s.directory(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := d.area(a.Code); !ok {
+		return s.areaMapShapesSQL(ctx, a)
+	}
+	ms := d.membersOf(a.Code, a.Level, 0)
+	edition := 0
+	for _, m := range ms {
+		for _, x := range d.imd[lsoaKey{m.lsoa.Code, m.lsoa.Vintage}] {
+			edition = max(edition, x.edition)
+		}
+	}
+	vintage := d.maxVintage(a.Code, a.Level)
+	switch {
+	case edition == 2025:
+		vintage = 2021
+	case edition > 0:
+		vintage = 2011
+	}
+	var shapes []decileShape
+	if vintage > 0 {
+		idx, err := s.lsoaLayer(ctx, vintage)
+		if err != nil {
+			return nil, fmt.Errorf("area map %s: %w", a.Code, err)
+		}
+		for _, m := range ms {
+			if m.lsoa.Vintage != vintage {
+				continue
+			}
+			f, ok := idx.feature(m.lsoa.Code)
+			if !ok {
+				continue
+			}
+			sh := decileShape{code: f.code, name: m.lsoa.Name, geom: f.geom[len(f.geom)-1]}
+			for _, x := range d.imd[lsoaKey{m.lsoa.Code, m.lsoa.Vintage}] {
+				if x.edition == edition {
+					sh.decile = x.decile
+				}
+			}
+			shapes = append(shapes, sh)
+		}
+	}
+	slices.SortFunc(shapes, func(x, y decileShape) int { return cmp.Compare(x.code, y.code) })
+	shapes = slices.CompactFunc(shapes, func(x, y decileShape) bool { return x.code == y.code })
+	if len(shapes) > 3000 {
+		shapes = shapes[:3000]
+	}
+	if len(shapes) == 0 {
+		// No neighbourhoods: the area's own outline, from the map's layer.
+		l, ok := findTileLayer(a.Level)
+		if !ok || l.Level == "" {
+			return nil, nil
+		}
+		v, err := s.tiles.version(ctx)
+		if err != nil {
+			return nil, err
+		}
+		idx, err := s.tiles.index(ctx, l, v.forLayer(l))
+		if err != nil {
+			return nil, fmt.Errorf("area map %s: %w", a.Code, err)
+		}
+		if f, ok := idx.feature(a.Code); ok {
+			shapes = append(shapes, decileShape{code: a.Code, name: a.Name, geom: f.geom[len(f.geom)-1]})
+		}
+	}
+	return shapes, nil
+}
+
+func (s *Server) areaMapShapesSQL(ctx context.Context, a Area) ([]decileShape, error) {
 	rows, err := s.db.SQL().QueryContext(ctx, `
 		WITH ed AS (SELECT max(i.edition) AS edition FROM area_lsoas m JOIN imd i ON i.lsoa_code = m.lsoa_code AND i.lsoa_vintage = m.lsoa_vintage
 		            WHERE m.area_code = $1 AND m.area_level = $2)
@@ -162,17 +251,12 @@ func (s *Server) areaMap(ctx context.Context, a Area) (*MapView, error) {
 		WHERE m.area_code = $1 AND m.area_level = $2 AND l.geometry IS NOT NULL
 		  AND m.lsoa_vintage = coalesce((SELECT CASE WHEN edition = 2025 THEN 2021 ELSE 2011 END FROM ed),
 		                               (SELECT max(lsoa_vintage) FROM area_lsoas WHERE area_code = $1 AND area_level = $2))
-		LIMIT 3000`, a.Code, a.Level)
+		ORDER BY l.code LIMIT 3000`, a.Code, a.Level)
 	if err != nil {
 		return nil, fmt.Errorf("area map %s: %w", a.Code, err)
 	}
 	defer rows.Close()
-	type shape struct {
-		code, name string
-		geom       orb.Geometry
-		decile     int
-	}
-	var shapes []shape
+	var shapes []decileShape
 	for rows.Next() {
 		var code string
 		var name sql.NullString
@@ -185,7 +269,7 @@ func (s *Server) areaMap(ctx context.Context, a Area) (*MapView, error) {
 		if err != nil {
 			continue
 		}
-		shapes = append(shapes, shape{code, name.String, g, int(dec.Int32)})
+		shapes = append(shapes, decileShape{code, name.String, g, int(dec.Int32)})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -199,8 +283,13 @@ func (s *Server) areaMap(ctx context.Context, a Area) (*MapView, error) {
 		if err != nil {
 			return nil, nil
 		}
-		shapes = append(shapes, shape{a.Code, a.Name, g, 0})
+		shapes = append(shapes, decileShape{a.Code, a.Name, g, 0})
 	}
+	return shapes, nil
+}
+
+// drawDecileMap renders the deprivation map.
+func drawDecileMap(a Area, shapes []decileShape) *MapView {
 	var bound orb.Bound
 	for i, sh := range shapes {
 		if i == 0 {
@@ -231,26 +320,7 @@ func (s *Server) areaMap(ctx context.Context, a Area) (*MapView, error) {
 			fill = decilePalette[sh.decile-1]
 		}
 		var d strings.Builder
-		var rings []orb.Ring
-		switch g := sh.geom.(type) {
-		case orb.Polygon:
-			rings = g
-		case orb.MultiPolygon:
-			for _, p := range g {
-				rings = append(rings, p...)
-			}
-		}
-		for _, r := range rings {
-			for i, p := range r {
-				x, y := project(p)
-				if i == 0 {
-					fmt.Fprintf(&d, "M%.1f %.1f", x, y)
-				} else {
-					fmt.Fprintf(&d, "L%.1f %.1f", x, y)
-				}
-			}
-			d.WriteString("Z")
-		}
+		writeRings(&d, sh.geom, project)
 		label := sh.name
 		if sh.decile > 0 {
 			label += fmt.Sprintf(": IMD decile %d", sh.decile)
@@ -266,7 +336,7 @@ func (s *Server) areaMap(ctx context.Context, a Area) (*MapView, error) {
 			mv.Legend = append(mv.Legend, DecileRow{Decile: k + 1, Colour: decilePalette[k]})
 		}
 	}
-	return mv, nil
+	return mv
 }
 
 func (s *Server) areaGeoJSON(ctx context.Context, a Area) (*geojson.Geometry, error) {
