@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -157,6 +158,13 @@ func Gaps(ctx context.Context, db *warehouse.DB, service, within string) (GapRep
 	rep.LSOAs = len(lsoas)
 	var sumKm, sumW float64
 	if len(gi.rows) > 0 {
+		n := 0
+		for _, l := range lsoas {
+			n += len(gi.rows[l])
+		}
+		if n > 0 {
+			rep.Rows = make([]GapRow, 0, n)
+		}
 		for _, n := range lsoas {
 			for _, g := range gi.rows[n] {
 				r := g.expand(ix)
@@ -194,21 +202,44 @@ func Gaps(ctx context.Context, db *warehouse.DB, service, within string) (GapRep
 }
 
 // sortGapRows ranks a report's rows: flagged in both frames first, then
-// in either, then by distance, furthest first.
+// in either, then by distance, furthest first. (It sorts small keys, then
+// moves each row once: rows are large.)
 func sortGapRows(rows []GapRow) {
-	sort.SliceStable(rows, func(i, j int) bool {
-		a, b := rows[i], rows[j]
-		if ab, bb := a.FlagEngland && a.FlagLA, b.FlagEngland && b.FlagLA; ab != bb {
-			return ab
+	type key struct {
+		rank int8
+		km   float64
+		lsoa string
+		i    int32
+	}
+	keys := make([]key, len(rows))
+	for i := range rows {
+		r := &rows[i]
+		k := key{rank: 2, km: r.NearestKm, lsoa: r.LSOA, i: int32(i)}
+		switch {
+		case r.FlagEngland && r.FlagLA:
+			k.rank = 0
+		case r.Flagged():
+			k.rank = 1
 		}
-		if a.Flagged() != b.Flagged() {
-			return a.Flagged()
+		keys[i] = k
+	}
+	slices.SortStableFunc(keys, func(a, b key) int {
+		if a.rank != b.rank {
+			return int(a.rank) - int(b.rank)
 		}
-		if a.NearestKm != b.NearestKm {
-			return a.NearestKm > b.NearestKm
+		if a.km != b.km {
+			if a.km > b.km {
+				return -1
+			}
+			return 1
 		}
-		return a.LSOA < b.LSOA
+		return strings.Compare(a.lsoa, b.lsoa)
 	})
+	sorted := make([]GapRow, len(rows))
+	for k, key := range keys {
+		sorted[k] = rows[key.i]
+	}
+	copy(rows, sorted)
 }
 
 // gapArea names the area a report is for: its areas row (a local
