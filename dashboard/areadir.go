@@ -29,7 +29,18 @@ type areaDir struct {
 	// services are the open services with a location, in (dataset, id)
 	// order, so the first of duplicates is the one the SQL kept.
 	services []dirService
+	money    moneyPresence
 	built    time.Duration
+}
+
+// moneyPresence says which codes have any spending or grant rows, so a
+// profile with no money (most of England) skips the money section's SQL.
+type moneyPresence struct {
+	councils map[string]bool  // spending.council_code
+	grantLAD map[string]bool  // grants.lad_code
+	ward     map[string]bool  // grants.ward_code
+	lsoa21   map[string]bool  // grants.lsoa21_code
+	ladOnly  map[string]int64 // grants placed only at authority level, by lad_code
 }
 
 type lsoaKey struct {
@@ -236,9 +247,67 @@ func (s *Server) loadDirectory(ctx context.Context) (*areaDir, error) {
 			return nil, fmt.Errorf("area directory: services: %w", err)
 		}
 	}
+	if d.money, err = readMoneyPresence(ctx, db); err != nil {
+		return nil, err
+	}
 	d.built = time.Since(start)
 	s.log.Info("area directory read", "areas", len(all), "services", len(d.services), "duration_ms", d.built.Milliseconds())
 	return d, nil
+}
+
+func readMoneyPresence(ctx context.Context, db *sql.DB) (moneyPresence, error) {
+	m := moneyPresence{councils: map[string]bool{}, grantLAD: map[string]bool{}, ward: map[string]bool{},
+		lsoa21: map[string]bool{}, ladOnly: map[string]int64{}}
+	for _, q := range []struct {
+		sql string
+		set map[string]bool
+	}{
+		{`SELECT DISTINCT council_code FROM spending WHERE council_code IS NOT NULL`, m.councils},
+		{`SELECT DISTINCT lad_code FROM grants WHERE lad_code IS NOT NULL`, m.grantLAD},
+		{`SELECT DISTINCT ward_code FROM grants WHERE ward_code IS NOT NULL`, m.ward},
+		{`SELECT DISTINCT lsoa21_code FROM grants WHERE lsoa21_code IS NOT NULL`, m.lsoa21},
+	} {
+		if err := scanRows(ctx, db, q.sql, func(r *sql.Rows) error {
+			var c string
+			err := r.Scan(&c)
+			q.set[c] = true
+			return err
+		}); err != nil {
+			return m, fmt.Errorf("area directory: money: %w", err)
+		}
+	}
+	if err := scanRows(ctx, db, `SELECT lad_code, count(*) FROM grants
+		WHERE lad_code IS NOT NULL AND ward_code IS NULL AND lsoa21_code IS NULL GROUP BY 1`, func(r *sql.Rows) error {
+		var c string
+		var n int64
+		err := r.Scan(&c, &n)
+		m.ladOnly[c] = n
+		return err
+	}); err != nil {
+		return m, fmt.Errorf("area directory: money: %w", err)
+	}
+	return m, nil
+}
+
+// noMoney reports whether a's money section is certainly empty (nil), from
+// the presence sets alone.
+func (d *areaDir) noMoney(a Area) bool {
+	m := d.money
+	if a.Level == "lad" {
+		return !m.councils[a.Code] && !m.grantLAD[a.Code]
+	}
+	if a.LADCode != "" && (m.councils[a.LADCode] || m.ladOnly[a.LADCode] > 0) {
+		return false
+	}
+	if a.Level == "ward" {
+		return !m.ward[a.Code]
+	}
+	for _, mb := range d.membersOf(a.Code, a.Level, 2021) {
+		if m.lsoa21[mb.lsoa.Code] {
+			return false
+		}
+	}
+	return true
 }
 
 func (d *areaDir) addMember(code, level string, m member) {

@@ -79,6 +79,15 @@ func DirectoryMismatches(ctx context.Context, s *Server, codes []string) ([]stri
 		roundKm(sv)
 		roundKm(svSQL)
 		diff(code, "services", sv, svSQL)
+		money, err := s.buildMoneySection(ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		moneySQL, err := s.buildMoneySectionSQL(ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		diff(code, "money", money, moneySQL)
 		ms, err := s.areaMapShapes(ctx, a)
 		if err != nil {
 			return nil, err

@@ -35,9 +35,13 @@ func BenchmarkAreaProfileFirstVisit(b *testing.B) {
 	}
 	defer db.Close()
 	var codes []string
+	// About the mix of commonground bench: mostly neighbourhoods, then
+	// wards, then every authority.
 	rows, err := db.SQL().QueryContext(ctx, `SELECT code FROM (
-		SELECT code, level FROM areas WHERE level IN ('lsoa', 'ward', 'lad') AND code LIKE 'E%'
-	) ORDER BY hash(code) LIMIT 5000`)
+		(SELECT code FROM areas WHERE level = 'lsoa11' AND code LIKE 'E%' ORDER BY hash(code) LIMIT 3500)
+		UNION ALL (SELECT code FROM areas WHERE level = 'ward' AND code LIKE 'E%' ORDER BY hash(code) LIMIT 1000)
+		UNION ALL (SELECT DISTINCT code FROM areas WHERE level = 'lad' AND code LIKE 'E%')
+	) ORDER BY hash(code)`)
 	if err != nil {
 		b.Fatal(err)
 	}

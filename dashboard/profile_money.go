@@ -78,7 +78,16 @@ func (s *Server) topAmounts(ctx context.Context, q string, total float64, args .
 	return out, rows.Err()
 }
 
+// buildMoneySection is buildMoneySectionSQL, short-cut for the areas the
+// directory knows have no money at all.
 func (s *Server) buildMoneySection(ctx context.Context, a Area) (*MoneySection, error) {
+	if d, err := s.directory(ctx); err == nil && d.noMoney(a) {
+		return nil, nil
+	}
+	return s.buildMoneySectionSQL(ctx, a)
+}
+
+func (s *Server) buildMoneySectionSQL(ctx context.Context, a Area) (*MoneySection, error) {
 	m := &MoneySection{LADCode: a.LADCode, LADName: a.LADName}
 	if a.Level == "lad" {
 		var from, to sql.NullTime
