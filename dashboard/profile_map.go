@@ -161,17 +161,18 @@ type IndicatorMap struct {
 // mapIndicators are the indicators that can colour neighbourhoods: those
 // computed on LSOAs, in catalogue order.
 func (s *Server) mapIndicators() []queries.Indicator {
-	if s.cat == nil {
-		return nil
-	}
-	var out []queries.Indicator
-	for _, ind := range s.cat.Indicators() {
-		g := string(ind.Geography)
-		if (g == "lsoa11" || g == "lsoa21") && (len(ind.Levels) == 0 || slices.Contains(ind.Levels, g)) {
-			out = append(out, ind)
+	s.mapIndsOnce.Do(func() { // the catalogue is fixed for the server's life
+		if s.cat == nil {
+			return
 		}
-	}
-	return out
+		for _, ind := range s.cat.Indicators() {
+			g := string(ind.Geography)
+			if (g == "lsoa11" || g == "lsoa21") && (len(ind.Levels) == 0 || slices.Contains(ind.Levels, g)) {
+				s.mapInds = append(s.mapInds, ind)
+			}
+		}
+	})
+	return s.mapInds
 }
 
 // mapState reads ?indicator= and ?svc= (with ?map=1 meaning the form was
@@ -251,7 +252,7 @@ func (s *Server) areaShapes(ctx context.Context, a Area, vintage int) ([]lsoaSha
 			continue
 		}
 		seen[f.code] = true
-		out = append(out, lsoaShape{code: f.code, name: m.lsoa.Name, geom: f.geom[len(f.geom)-1]})
+		out = append(out, lsoaShape{code: f.code, name: m.lsoa.Name, geom: f.geom[len(f.geom)-1].geometry()})
 	}
 	slices.SortFunc(out, func(x, y lsoaShape) int { return cmp.Compare(x.code, y.code) })
 	if len(out) > 3000 {
@@ -313,7 +314,7 @@ func (s *Server) contextShapes(ctx context.Context, a Area, vintage int) ([]lsoa
 		if l := d.lsoas[lsoaKey{f.code, vintage}]; l != nil {
 			name = l.Name
 		}
-		out = append(out, lsoaShape{code: f.code, name: name, geom: f.geom[len(f.geom)-1]})
+		out = append(out, lsoaShape{code: f.code, name: name, geom: f.geom[len(f.geom)-1].geometry()})
 		return true
 	})
 	slices.SortFunc(out, func(x, y lsoaShape) int {

@@ -205,7 +205,7 @@ func (s *Server) areaMapShapes(ctx context.Context, a Area) ([]decileShape, erro
 			if !ok {
 				continue
 			}
-			sh := decileShape{code: f.code, name: m.lsoa.Name, geom: f.geom[len(f.geom)-1]}
+			sh := decileShape{code: f.code, name: m.lsoa.Name, geom: f.geom[len(f.geom)-1].geometry()}
 			for _, x := range d.imd[lsoaKey{m.lsoa.Code, m.lsoa.Vintage}] {
 				if x.edition == edition {
 					sh.decile = x.decile
@@ -234,7 +234,7 @@ func (s *Server) areaMapShapes(ctx context.Context, a Area) ([]decileShape, erro
 			return nil, fmt.Errorf("area map %s: %w", a.Code, err)
 		}
 		if f, ok := idx.feature(a.Code); ok {
-			shapes = append(shapes, decileShape{code: a.Code, name: a.Name, geom: f.geom[len(f.geom)-1]})
+			shapes = append(shapes, decileShape{code: a.Code, name: a.Name, geom: f.geom[len(f.geom)-1].geometry()})
 		}
 	}
 	return shapes, nil

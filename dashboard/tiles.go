@@ -57,8 +57,8 @@ const (
 	// rebuilt with harder simplification.
 	maxTileBytes = 500 << 10
 	// tileCacheBytes bounds the in-memory tile cache: every tile of England
-	// at zooms 5 to 10 takes about 25 MB (docs/PERFORMANCE.md, issue 5).
-	tileCacheBytes = 32 << 20
+	// at zooms 5 to 10 takes about 16 MB (docs/PERFORMANCE.md, issue 5).
+	tileCacheBytes = 24 << 20
 	// versionTTL is how long a data-version check is trusted.
 	versionTTL = 2 * time.Second
 	// tileExtent is the MVT grid of a tile.
@@ -132,7 +132,7 @@ func bandTolerance(z int) float64 {
 type tileFeature struct {
 	code, name, category string
 	id                   uint64
-	geom                 [len(bandMaxZoom)]orb.Geometry
+	geom                 [len(bandMaxZoom)]*shape // bands may share one
 }
 
 // layerIndex is one layer's features at one data version. It is read-only
@@ -215,7 +215,7 @@ func newTileServer(db *warehouse.DB, log *slog.Logger) *tileServer {
 }
 
 // valuesCacheBytes bounds the cache of encoded map values.
-const valuesCacheBytes = 32 << 20
+const valuesCacheBytes = 8 << 20
 
 // DataChanged drops everything cached from the warehouse (tiles, layer
 // indexes, the map catalogue, map values, the indicators engine's rows):
@@ -321,7 +321,7 @@ func (ts *tileServer) buildIndex(ctx context.Context, l tileLayer, version strin
 		return nil, fmt.Errorf("index map layer %s: %w", l.Name, err)
 	}
 	for i, f := range idx.features {
-		b := f.geom[len(bandMaxZoom)-1].Bound()
+		b := f.geom[len(bandMaxZoom)-1].bound()
 		idx.tree.Insert(b.Min, b.Max, int32(i))
 		if i == 0 {
 			idx.bound = b
@@ -359,50 +359,25 @@ func (ts *tileServer) loadAreas(ctx context.Context, l tileLayer, idx *layerInde
 			continue
 		}
 		f := tileFeature{code: code, name: name, id: featureID(code)}
-		f.geom[full] = g
+		f.geom[full] = packShape(g)
 		idx.vertices += countPoints(g)
 		// Coarser copies for the low zooms the layer is shown at.
 		for band := full - 1; band >= 0; band-- {
 			if bandMaxZoom[band] < l.MinZoom {
 				break
 			}
-			g := simplify.DouglasPeucker(bandTolerance(bandMaxZoom[band])).Simplify(orb.Clone(f.geom[band+1]))
+			g := simplify.DouglasPeucker(bandTolerance(bandMaxZoom[band])).Simplify(f.geom[band+1].geometry())
 			// A copy that drops less than a fifth of the vertices is not
-			// worth its memory: share the finer one (tiles clone it anyway).
-			if n, of := countPoints(g), countPoints(f.geom[band+1]); 5*n > 4*of {
+			// worth its memory: share the finer one.
+			if n, of := countPoints(g), f.geom[band+1].points(); 5*n > 4*of {
 				f.geom[band] = f.geom[band+1]
 			} else {
-				f.geom[band] = compact(g)
+				f.geom[band] = packShape(g)
 			}
 		}
 		idx.features = append(idx.features, f)
 	}
 	return rows.Err()
-}
-
-// compact copies a simplified geometry into right-sized rings: Simplify
-// shortens the clone's slices in place and keeps their capacity, which held
-// every vertex of the full geometry again (64 MB of the LSOA layer).
-func compact(g orb.Geometry) orb.Geometry {
-	ring := func(r orb.Ring) orb.Ring { return append(make(orb.Ring, 0, len(r)), r...) }
-	poly := func(p orb.Polygon) orb.Polygon {
-		out := make(orb.Polygon, len(p))
-		for i, r := range p {
-			out[i] = ring(r)
-		}
-		return out
-	}
-	switch g := g.(type) {
-	case orb.Polygon:
-		return poly(g)
-	case orb.MultiPolygon:
-		out := make(orb.MultiPolygon, len(g))
-		for i, p := range g {
-			out[i] = poly(p)
-		}
-		return out
-	}
-	return g
 }
 
 // loadServices reads the services points, if the table exists: it is
@@ -425,8 +400,9 @@ func (ts *tileServer) loadServices(ctx context.Context, idx *layerIndex) error {
 			return err
 		}
 		f.id = featureID(f.code)
+		pt := packShape(orb.Point{lon, lat})
 		for b := range f.geom {
-			f.geom[b] = orb.Point{lon, lat}
+			f.geom[b] = pt
 		}
 		idx.vertices++
 		idx.features = append(idx.features, f)
@@ -488,8 +464,7 @@ func (idx *layerIndex) build(l tileLayer, t maptile.Tile, maxBytes int) ([]byte,
 		fc.Features = make([]*geojson.Feature, 0, len(hits))
 		for _, i := range hits {
 			f := &idx.features[i]
-			// ProjectToTile works in place: clone the shared geometry.
-			gf := geojson.NewFeature(orb.Clone(f.geom[band]))
+			gf := geojson.NewFeature(f.geom[band].geometry()) // a copy: ProjectToTile works in place
 			gf.ID = f.id
 			gf.Properties["code"] = f.code
 			gf.Properties["name"] = f.name
@@ -693,6 +668,7 @@ func (c *tileCache) put(key string, data []byte) {
 	if _, ok := c.items[key]; ok {
 		return
 	}
+	data = exact(data)
 	c.items[key] = c.ll.PushFront(&cacheEntry{key: key, data: data})
 	c.size += len(data) + cacheOverhead
 	for c.size > c.limit && c.ll.Len() > 1 {
@@ -702,6 +678,15 @@ func (c *tileCache) put(key string, data []byte) {
 		delete(c.items, ce.key)
 		c.size -= len(ce.data) + cacheOverhead
 	}
+}
+
+// exact returns b, or a copy without the spare capacity a growing buffer
+// leaves (up to half of it), which a cache would otherwise keep unseen.
+func exact(b []byte) []byte {
+	if cap(b)-len(b) > len(b)/16 {
+		return bytes.Clone(b)
+	}
+	return b
 }
 
 func (c *tileCache) reset() {
