@@ -24,11 +24,14 @@ var headline = []string{
 
 // IndicatorRow is one indicator as a profile shows it.
 type IndicatorRow struct {
-	ID, Title, Definition, Unit   string
-	Value, Parent, England        string
-	ParentName                    string
-	Judgement, RAG, Sentence      string
-	Caveats                       []string
+	ID, Title, Definition, Unit string
+	Value, Parent, England      string
+	ParentName                  string
+	Judgement, RAG, Sentence    string
+	Caveats                     []string
+	// Notes numbers Caveats in the profile's list of notes, which
+	// shows each caveat once however many indicators share it.
+	Notes                         []int
 	Sources                       string
 	HasValue, Headline            bool
 	Significance, ParentJudgement string
@@ -113,6 +116,26 @@ func (s *Server) indicatorRows(ctx context.Context, code string) ([]IndicatorRow
 		}
 	}
 	return head, all, nil
+}
+
+// numberNotes sets each row's Notes to the 1-based positions of its
+// caveats in the list notes returns.
+func numberNotes(rows []IndicatorRow) []string {
+	var notes []string
+	seen := map[string]int{}
+	for i := range rows {
+		rows[i].Notes = nil
+		for _, c := range rows[i].Caveats {
+			n, ok := seen[c]
+			if !ok {
+				notes = append(notes, c)
+				n = len(notes)
+				seen[c] = n
+			}
+			rows[i].Notes = append(rows[i].Notes, n)
+		}
+	}
+	return notes
 }
 
 func (s *Server) apiAreaIndicators(c echo.Context) error {

@@ -75,10 +75,12 @@ type profileBase struct {
 	Headline, Indicators []IndicatorRow
 	Spine                []SpineRow
 	IndicatorsFailed     bool
-	Services             *ServicesSection
-	Money                *MoneySection
-	MoneyNeed            *MoneyNeed
-	Gaps                 *GapsSection
+	// Notes are the caveats of Indicators, each once (see numberNotes).
+	Notes     []string
+	Services  *ServicesSection
+	Money     *MoneySection
+	MoneyNeed *MoneyNeed
+	Gaps      *GapsSection
 }
 
 // errIndicatorsFailed comes with a profile built without its indicators,
@@ -114,6 +116,7 @@ func (s *Server) buildProfile(ctx context.Context, c echo.Context) (*profileBase
 		pb.IndicatorsFailed = true
 		return pb, errIndicatorsFailed
 	}
+	pb.Notes = numberNotes(pb.Indicators)
 	pb.Spine = s.spineFor(ctx, pb.Headline)
 	return pb, nil
 }

@@ -48,6 +48,7 @@ func loadViews(st *staticFiles) (*views, error) {
 		"lower":     strings.ToLower,
 		"levelName": levelName,
 		"mul100":    func(f float64) float64 { return f * 100 },
+		"inc":       func(i int) int { return i + 1 },
 		// pct is a share as a whole percentage, for width classes (w0…w100):
 		// the CSP forbids inline styles.
 		"pct": func(f float64) int { return int(math.Round(math.Max(0, math.Min(1, f)) * 100)) },
