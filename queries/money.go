@@ -136,6 +136,8 @@ type moneyKey struct {
 	version, within, level string
 }
 
+const maxMoneyReports = 2 * 400
+
 var moneyCache = struct {
 	sync.Mutex
 	m map[moneyKey]*MoneyReport
@@ -166,7 +168,10 @@ func Money(ctx context.Context, db *warehouse.DB, within, level string) (*MoneyR
 		return nil, err
 	}
 	moneyCache.Lock()
-	if len(moneyCache.m) > 64 {
+	// Room for every English authority at both levels (WarmMoney fills
+	// it): at 64 the warm-up and the profiles evicted each other, and a
+	// profile paid a 30 ms report every time. A report is a few KB.
+	if len(moneyCache.m) >= maxMoneyReports {
 		moneyCache.m = map[moneyKey]*MoneyReport{}
 	}
 	moneyCache.m[key] = r

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -49,9 +50,17 @@ func (t *table) add(g *agg, i int32) {
 	g.members++
 	if int(i) < len(t.a) && !math.IsNaN(t.a[i]) {
 		g.a += t.a[i]
-		g.b += t.b[i]
+		g.b += t.denominator(i)
 		g.n++
 	}
+}
+
+// denominator is row i's b: zero for a sum, which keeps none.
+func (t *table) denominator(i int32) float64 {
+	if t.b == nil {
+		return 0
+	}
+	return t.b[i]
 }
 
 // sum aggregates the given code numbers.
@@ -156,10 +165,19 @@ func (c *cache) loadTable(ctx context.Context, db *warehouse.DB, ind *Indicator)
 	}
 	idx := c.intern(codes)
 	t := &table{ind: ind}
-	n := c.size()
-	t.a, t.b = make([]float64, n), make([]float64, n)
+	// The value arrays reach only the highest code returned, not every
+	// code interned (memory: about 80 tables live per warehouse version),
+	// and a sum has no denominator to keep.
+	n := 0
+	for _, k := range idx {
+		n = max(n, int(k)+1)
+	}
+	t.a = make([]float64, n)
 	for i := range t.a {
-		t.a[i], t.b[i] = math.NaN(), math.NaN()
+		t.a[i] = math.NaN()
+	}
+	if ind.Rule != RuleSum {
+		t.b = make([]float64, n)
 	}
 	seen := make(map[int32]bool, len(got))
 	for i, r := range got {
@@ -182,7 +200,10 @@ func (c *cache) loadTable(ctx context.Context, db *warehouse.DB, ind *Indicator)
 		if !r.ok {
 			continue
 		}
-		t.a[k], t.b[k] = r.a, r.b
+		t.a[k] = r.a
+		if t.b != nil {
+			t.b[k] = r.b
+		}
 		t.rows = append(t.rows, k)
 		if english {
 			t.england.a += r.a
@@ -197,6 +218,8 @@ func (c *cache) loadTable(ctx context.Context, db *warehouse.DB, ind *Indicator)
 		t.england.members = t.englishRows
 	}
 	sort.Float64s(t.sorted)
+	t.sorted = slices.Clone(t.sorted) // without append's spare capacity
+	t.rows = slices.Clone(t.rows)
 	return t, nil
 }
 
@@ -235,7 +258,7 @@ func (t *table) laTable(lads map[string][]int32, codeOf func(int32) string) {
 		t.la = map[string]agg{}
 		if t.ind.Geography == GeoLAD {
 			for _, i := range t.rows {
-				t.la[codeOf(i)] = agg{a: t.a[i], b: t.b[i], n: 1, members: 1}
+				t.la[codeOf(i)] = agg{a: t.a[i], b: t.denominator(i), n: 1, members: 1}
 			}
 		} else {
 			for code, members := range lads {
