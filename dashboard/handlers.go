@@ -106,6 +106,18 @@ func (s *Server) area(c echo.Context) error {
 	// Everything but the map depends only on the area and the data, so it
 	// is built once per data version (profile.go); the map also depends on
 	// ?indicator= and ?svc=.
+	a, err := s.loadArea(c) // from the area directory, which checks the data version
+	if err != nil {
+		return err
+	}
+	// A page already rendered for this state is sent as it is (the gzip
+	// middleware skips this route: see server.go), before the sections it
+	// was built from, which the cache may have dropped since.
+	id, svc := s.profileMapState(c.QueryParams(), s.mapIndicators())
+	key := a.Code + "|" + a.Level + "|" + id + "|" + strings.Join(svc, ",")
+	if gz, ok := s.cachedPage(key); ok {
+		return writeGzipped(c, gz)
+	}
 	pb, err := cachedSection(ctx, s, "profile|"+strings.TrimSpace(c.Param("code")), func(ctx context.Context) (*profileBase, error) {
 		return s.buildProfile(ctx, c)
 	})
@@ -114,16 +126,7 @@ func (s *Server) area(c echo.Context) error {
 	} else if err != nil {
 		return err
 	}
-	a := pb.Area
-	// A page already rendered for this state is sent as it is (the gzip
-	// middleware skips this route: see server.go).
-	id, svc := s.profileMapState(c.QueryParams(), s.mapIndicators())
-	key := a.Code + "|" + a.Level + "|" + id + "|" + strings.Join(svc, ",")
-	if !pb.IndicatorsFailed {
-		if gz, ok := s.cachedPage(key); ok {
-			return writeGzipped(c, gz)
-		}
-	}
+	a = pb.Area
 	im, err := s.indicatorMap(ctx, a, c.QueryParams())
 	if err != nil {
 		return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
@@ -139,7 +142,7 @@ func (s *Server) area(c echo.Context) error {
 	if err := s.views.Render(&buf, "area", page{Title: a.Name, Synthetic: a.Synthetic,
 		Description: levelName(a.Level) + " profile: " + a.Name,
 		Data: map[string]any{"Area": a, "Children": pb.Children, "Deprivation": pb.Deprivation, "Map": m, "IndicatorMap": im,
-			"Headline": pb.Headline, "Spine": pb.Spine, "Indicators": pb.Indicators, "IndicatorsFailed": pb.IndicatorsFailed,
+			"Headline": pb.Headline, "Spine": pb.Spine, "Indicators": pb.Indicators, "Notes": pb.Notes, "IndicatorsFailed": pb.IndicatorsFailed,
 			"Services": pb.Services, "Gaps": pb.Gaps, "Money": pb.Money, "MoneyNeed": pb.MoneyNeed}}, c); err != nil {
 		return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
 	}

@@ -27,9 +27,8 @@ type profileCache struct {
 	// pinned live as long as the version, whatever the size of items.
 	pinned map[string]any
 	// pages are whole rendered profiles, gzipped, by their state (area,
-	// indicator, services); pageBytes caps their memory.
-	pages     map[string][]byte
-	pageBytes int
+	// indicator, services): an LRU of at most maxPageBytes.
+	pages *tileCache
 	// flights are sections being built: a crowd asking for the same new
 	// page waits for one build instead of each making its own.
 	flights map[string]*flight
@@ -43,7 +42,7 @@ type flight struct {
 
 const (
 	profileVersionTTL = 5 * time.Second
-	maxProfileItems   = 4000 // then start again: cheaper than an LRU, and rare
+	maxProfileItems   = 600 // then start again: cheaper than an LRU; about 100 areas (issue 5 memory target)
 )
 
 func (s *Server) dataVersion(ctx context.Context) (string, error) {
@@ -88,7 +87,7 @@ func cached[T any](ctx context.Context, s *Server, key string, pin bool, f func(
 		}
 		pc.mu.Lock()
 		if v != pc.version {
-			pc.version, pc.items, pc.pinned, pc.pages, pc.pageBytes = v, nil, nil, nil, 0
+			pc.version, pc.items, pc.pinned, pc.pages = v, nil, nil, nil
 		}
 		pc.checked = time.Now()
 	}
@@ -141,33 +140,31 @@ func cached[T any](ctx context.Context, s *Server, key string, pin bool, f func(
 	return val, err
 }
 
-// maxPageBytes bounds the rendered pages kept (gzipped, about 50 KB each).
-const maxPageBytes = 64 << 20
+// maxPageBytes bounds the rendered pages kept (gzipped, 15-60 KB each:
+// the last 500 or so pages viewed).
+const maxPageBytes = 16 << 20
 
 // cachedPage returns a rendered page's gzipped bytes (its version checked
 // by a cachedSection call made before, in the same request).
 func (s *Server) cachedPage(key string) ([]byte, bool) {
-	pc := &s.prof
-	pc.mu.Lock()
-	defer pc.mu.Unlock()
-	b, ok := pc.pages[key]
-	return b, ok
+	s.prof.mu.Lock()
+	pages := s.prof.pages
+	s.prof.mu.Unlock()
+	if pages == nil {
+		return nil, false
+	}
+	return pages.get(key)
 }
 
 func (s *Server) storePage(key string, gz []byte) {
 	pc := &s.prof
 	pc.mu.Lock()
-	defer pc.mu.Unlock()
-	if pc.pageBytes+len(gz) > maxPageBytes {
-		return // full: later pages are rendered each time until the data changes
-	}
 	if pc.pages == nil {
-		pc.pages = map[string][]byte{}
+		pc.pages = newTileCache(maxPageBytes)
 	}
-	if _, ok := pc.pages[key]; !ok {
-		pc.pages[key] = gz
-		pc.pageBytes += len(gz)
-	}
+	pages := pc.pages
+	pc.mu.Unlock()
+	pages.put(key, gz)
 }
 
 // gzipWriters are reused: a new writer allocates and clears about 1 MB of

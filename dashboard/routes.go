@@ -22,6 +22,7 @@ func (s *Server) routes() {
 	e.GET("/recipes/:id", s.recipePage)
 	e.GET("/sql", s.sqlPage) // the SQL console: ?q= runs and shows a query (sql.go)
 	e.GET("/healthz", func(c echoContext) error { return c.String(http.StatusOK, "ok\n") })
+	e.GET("/readyz", s.readyz)
 
 	api := e.Group("/api", corsGET)
 	api.GET("/search", s.apiSearch)

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -51,6 +53,10 @@ type Server struct {
 	prof    profileCache // area profile sections per data version (profile_cache.go)
 	// recipes are the saved queries, prepared at start-up (recipes.go).
 	recipes *queries.RecipeBook
+	ready   atomic.Bool // start-up warming done (warm.go)
+
+	mapIndsOnce sync.Once
+	mapInds     []queries.Indicator // see mapIndicators
 }
 
 // New parses the templates and hashes the static files, failing if any is
@@ -118,7 +124,7 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		req, res := c.Request(), c.Response()
 		level := slog.LevelInfo
-		if res.Status >= 500 {
+		if res.Status >= 500 && req.URL.Path != "/readyz" { // 503 there means warming up
 			level = slog.LevelError
 		}
 		s.log.Log(req.Context(), level, "request", slog.Group("request", "method", req.Method, "path", req.URL.Path,

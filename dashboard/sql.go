@@ -134,7 +134,7 @@ type sqlCall struct {
 const (
 	sqlCacheTTL      = 2 * time.Second // how often the warehouse version is re-read
 	maxCachedResult  = 256 << 10
-	maxSQLCacheBytes = 32 << 20
+	maxSQLCacheBytes = 16 << 20
 )
 
 var sqlCaches sync.Map // *Server → *sqlCache (kept out of Server to keep this file self-contained)

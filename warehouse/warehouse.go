@@ -35,6 +35,11 @@ type Options struct {
 	// DuckDB's defaults.
 	Threads     int
 	MemoryLimit string
+	// AllocatorFlush ("16MB") is how much freed memory DuckDB's allocator
+	// may keep before handing it back to the system (DuckDB's default is
+	// 128 MiB, which a long-running server carries as RSS); it also turns
+	// on the allocator's background threads, which do the handing back.
+	AllocatorFlush string
 	// MaxOpenConns bounds the pool of query connections (0 means 4: the
 	// machine has 2 cores and more only adds latency).
 	MaxOpenConns int
@@ -79,6 +84,9 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	}
 	if opts.MemoryLimit != "" {
 		params = append(params, "memory_limit="+opts.MemoryLimit)
+	}
+	if opts.AllocatorFlush != "" {
+		params = append(params, "allocator_flush_threshold="+opts.AllocatorFlush, "allocator_background_threads=true")
 	}
 	dsn = "?" + strings.Join(params, "&")
 	attach := "ATTACH IF NOT EXISTS " + QuoteString(abs) + " AS store"

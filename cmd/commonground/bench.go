@@ -35,7 +35,8 @@ const benchHelp = `Load-tests a running "commonground serve" on this machine (lo
 prints latency percentiles, sizes, memory and errors:
 
   profiles   GET /areas/{code} for random LSOAs, wards and local authorities,
-             from --clients concurrent clients (--profiles requests)
+             from --clients concurrent clients (--profiles requests): first
+             visits, then as many revisits to 200 of those areas
   tiles      GET /tiles/{layer}/{z}/{x}/{y}.mvt at zoom 11 to 14 around English
              cities: one pass to warm the cache, then timed passes (warm)
   low zooms  every England tile of the layers the map shows at zoom 5 to 10,
@@ -43,6 +44,8 @@ prints latency percentiles, sizes, memory and errors:
   first load a profile page and the CSS, JS and images it references, with
              gzip, as a browser's first visit transfers them
   memory     the server's peak RSS (VmHWM) from /proc, with --pid
+
+It waits for the server's start-up warming (/readyz) before it starts.
 
 Example:
   commonground serve --db real.duckdb --addr 127.0.0.1:8080 &
@@ -199,10 +202,52 @@ feed:
 	return out, time.Since(start)
 }
 
+// waitReady waits for the server's start-up warming (/readyz), so the
+// figures are for a server in service, not one still reading its data.
+func (b *bencher) waitReady(ctx context.Context, e *env) error {
+	start := time.Now()
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, b.cfg.base+"/readyz", nil)
+		if err != nil {
+			return err
+		}
+		resp, err := b.client.Do(req)
+		if err != nil {
+			return fmt.Errorf("bench: %s/readyz: %w", b.cfg.base, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		switch {
+		case resp.StatusCode == http.StatusOK, resp.StatusCode == http.StatusNotFound: // ready, or a server without /readyz
+			if d := time.Since(start); d > time.Second {
+				fmt.Fprintf(e.stdout, "Waited %.0f s for the server to warm up (/readyz).\n\n", d.Seconds())
+			}
+			return nil
+		case time.Since(start) > readyWait:
+			return fmt.Errorf("bench: %s/readyz still says %d after %s", b.cfg.base, resp.StatusCode, readyWait)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// revisitAreas is how many of the first-visit areas the revisits phase
+// draws from.
+const revisitAreas = 200
+
+// readyWait bounds waitReady: all-England data warms in under a minute.
+const readyWait = 5 * time.Minute
+
 func (b *bencher) run(ctx context.Context, e *env) error {
 	fmt.Fprintf(e.stdout, "Benchmarking %s (%s)\n\n", b.cfg.base, time.Now().UTC().Format("2006-01-02 15:04 MST"))
 	if s, _ := b.get(ctx, "/healthz"); s.err {
 		return fmt.Errorf("bench: %s/healthz does not answer: is the server running?", b.cfg.base)
+	}
+	if err := b.waitReady(ctx, e); err != nil {
+		return err
 	}
 	codes, err := b.areaCodes(ctx)
 	if err != nil {
@@ -246,7 +291,18 @@ func (b *bencher) run(ctx context.Context, e *env) error {
 	s, wall := b.load(ctx, b.cfg.clients, paths)
 	st := summarise(s, wall)
 	totalErrs += st.errs
-	row(fmt.Sprintf("profiles, %d clients", b.cfg.clients), st)
+	row(fmt.Sprintf("profiles, first visits, %d clients", b.cfg.clients), st)
+	// The same areas again, as visitors share links to the popular ones:
+	// rendered pages come from the server's cache.
+	seen := paths[:min(len(paths), revisitAreas)]
+	again := make([]string, len(paths))
+	for i := range again {
+		again[i] = seen[rng.IntN(len(seen))]
+	}
+	s, wall = b.load(ctx, b.cfg.clients, again)
+	st = summarise(s, wall)
+	totalErrs += st.errs
+	row(fmt.Sprintf("profiles, revisits (%d areas), %d clients", len(seen), b.cfg.clients), st)
 
 	// Tiles at zoom 11 to 14 around cities: cold once, then warm.
 	tilePaths := cityTiles(rng, b.cfg.tiles)

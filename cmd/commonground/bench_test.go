@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -38,12 +39,22 @@ func TestBench(t *testing.T) {
 	}
 	srv := httptest.NewServer(h)
 	defer srv.Close()
+	// The bench waits for /readyz, which serve marks after warming.
+	if res, err := http.Get(srv.URL + "/readyz"); err != nil || res.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("/readyz before warming: %v %v", res, err)
+	}
+	go func() {
+		if err := h.Warm(t.Context()); err != nil {
+			t.Error(err)
+		}
+		h.MarkReady()
+	}()
 	code, out, errb := runCLI(t, "bench", "--url", srv.URL, "--clients", "4", "--profiles", "20", "--tiles", "10",
 		"--pid", strconv.Itoa(os.Getpid()))
 	if code != 0 {
 		t.Fatalf("bench: %d\n%s\n%s", code, out, errb)
 	}
-	for _, want := range []string{"profiles, 4 clients", "tiles z11-14, warm", "tiles z5-10", "First load of /areas/", "peak RSS", "Errors (HTTP 4xx/5xx or failed requests): 0"} {
+	for _, want := range []string{"profiles, first visits, 4 clients", "profiles, revisits (", "tiles z11-14, warm", "tiles z5-10", "First load of /areas/", "peak RSS", "Errors (HTTP 4xx/5xx or failed requests): 0"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("bench output lacks %q:\n%s", want, out)
 		}

@@ -30,8 +30,26 @@ import (
 	"commonground/warehouse"
 )
 
-// serveGoMemoryLimit is serve's soft limit on Go's memory (without GOMEMLIMIT).
-const serveGoMemoryLimit = 256 << 20
+// serveGoMemoryLimit is serve's soft limit on Go's memory (without
+// GOMEMLIMIT) once warm; warmGoMemoryLimit applies while it warms up. The
+// live heap of an all-England server is about 150 MB warm and 250 MB with
+// its caches full; at a limit close to that the collector runs all the
+// time (it was 40% of the CPU at 256 MiB).
+const (
+	serveGoMemoryLimit = 320 << 20
+	warmGoMemoryLimit  = 224 << 20
+)
+
+// serveDuckDBMemoryLimit is serve's default --memory-limit. Together with
+// serveGoMemoryLimit and the binary it keeps the server under 500 MB RSS
+// with all of England loaded (docs/PERFORMANCE.md); DuckDB's own default,
+// 80% of RAM, let warming the indicators alone take 100 MB more.
+const serveDuckDBMemoryLimit = "200MB"
+
+// serveAllocatorFlush is how much freed memory DuckDB may hold in serve
+// (warehouse.Options.AllocatorFlush): at its default, 128 MiB, warming the
+// money reports left the server 100 MB larger.
+const serveAllocatorFlush = "16MB"
 
 // minRefresh keeps a mistyped --refresh 1s from hammering publishers.
 const minRefresh = time.Minute

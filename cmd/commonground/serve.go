@@ -30,7 +30,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	sqlTimeout := fs.Duration("sql-timeout", warehouse.DefaultSandboxTimeout, "time limit for a query in the SQL console and /api/sql (at most 30s)")
 	sqlDownload := fs.Duration("sql-download-timeout", 30*time.Second, "time limit for a full SQL download: CSV, JSON, Parquet, GeoJSON (at most 5m)")
 	sqlConc := fs.Int("sql-concurrency", 4, "SQL console queries that run at once; more wait up to 2s, then get HTTP 429")
-	memLimit := fs.String("memory-limit", "", "DuckDB memory limit for the whole server, e.g. 2GB (default: DuckDB's own, 80% of RAM)")
+	memLimit := fs.String("memory-limit", serveDuckDBMemoryLimit, "DuckDB's memory limit for the whole server (its buffer pool and queries; larger queries spill to disk), e.g. 2GB")
 	debugAddr := fs.String("debug-addr", "", "also serve Go's profiler (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060; off by default")
 	if _, err := parse(fs, args); err != nil {
 		return err
@@ -48,11 +48,16 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	// A soft limit on Go's memory keeps the collector from letting the heap
 	// double before it runs (the server's RSS target is 500 MB with all of
-	// England loaded: docs/PERFORMANCE.md, issue 5). GOMEMLIMIT overrides it.
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(serveGoMemoryLimit)
+	// England loaded: docs/PERFORMANCE.md, issue 5). It is lower while the
+	// start-up warming makes garbage and DuckDB is busiest, and rises when
+	// the caches start to fill. GOMEMLIMIT overrides both.
+	setGoLimit := func(n int64) {
+		if os.Getenv("GOMEMLIMIT") == "" {
+			debug.SetMemoryLimit(n)
+		}
 	}
-	w, err := warehouse.Open(ctx, *db, warehouse.Options{Logger: e.log, MemoryLimit: *memLimit})
+	setGoLimit(warmGoMemoryLimit)
+	w, err := warehouse.Open(ctx, *db, warehouse.Options{Logger: e.log, MemoryLimit: *memLimit, AllocatorFlush: serveAllocatorFlush})
 	if err != nil {
 		return err
 	}
@@ -84,18 +89,28 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	// Read every indicator's rows now, so the first visitor does not wait
-	// (about 0.8 s on all-England data); requests before it finishes share it.
+	// Read every indicator's rows, the dashboard's indexes and the money
+	// reports now, so the first visitors do not wait (about 30 s in all on
+	// all-England data; requests before then share the work). /readyz says
+	// when it is done.
 	go func() {
 		start := time.Now()
+		// A failure leaves the work to the first requests: log it, go on.
 		if err := cat.Warm(ctx, w); err != nil {
 			e.log.Warn("warming indicators", "err", err)
-			return
+		} else {
+			e.log.Info("indicators ready", "duration_ms", time.Since(start).Milliseconds())
 		}
-		e.log.Info("indicators ready", "duration_ms", time.Since(start).Milliseconds())
+		if err := h.Warm(ctx); err != nil {
+			e.log.Warn("warming the dashboard", "err", err)
+		}
+		start = time.Now()
 		if err := queries.WarmMoney(ctx, w); err != nil { // money against need (/money, profiles)
 			e.log.Warn("warming money reports", "err", err)
 		}
+		e.log.Info("money reports ready", "duration_ms", time.Since(start).Milliseconds())
+		setGoLimit(serveGoMemoryLimit)
+		h.MarkReady()
 	}()
 	if *refresh > 0 {
 		// See refresh.go. The dashboard must not import ingest, so it is
@@ -110,6 +125,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			h.DataChanged()
 			if err := cat.Warm(ctx, w); err != nil {
 				e.log.Warn("warming indicators", "err", err)
+			}
+			if err := h.Warm(ctx); err != nil {
+				e.log.Warn("warming the dashboard", "err", err)
 			}
 		}).loop(ctx, *refresh)
 		e.log.Info("refresh scheduled", "every", refresh.String())

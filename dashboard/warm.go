@@ -1,0 +1,38 @@
+package dashboard
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// Warm builds what the first profiles would otherwise build while a
+// visitor waits: the area directory and the LSOA boundary indexes behind
+// profile maps and tiles (about 3 s on all-England data). serve calls it
+// after the indicators are warm, then MarkReady once money reports are.
+func (s *Server) Warm(ctx context.Context) error {
+	start := time.Now()
+	if _, err := s.directory(ctx); err != nil {
+		return fmt.Errorf("warm dashboard: %w", err)
+	}
+	for _, vintage := range []int{2011, 2021} {
+		if _, err := s.lsoaLayer(ctx, vintage); err != nil {
+			return fmt.Errorf("warm dashboard: %w", err)
+		}
+	}
+	s.log.Info("dashboard ready", "duration_ms", time.Since(start).Milliseconds())
+	return nil
+}
+
+// MarkReady makes /readyz answer 200: the start-up warming is done.
+func (s *Server) MarkReady() { s.ready.Store(true) }
+
+// readyz is 503 until MarkReady, for load balancers and `commonground
+// bench`: every page works before then, but the first ones are slower.
+func (s *Server) readyz(c echoContext) error {
+	if !s.ready.Load() {
+		return c.String(http.StatusServiceUnavailable, "warming up\n")
+	}
+	return c.String(http.StatusOK, "ready\n")
+}
