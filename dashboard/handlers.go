@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -103,54 +104,71 @@ func (s *Server) loadArea(c echo.Context) (Area, error) {
 
 func (s *Server) area(c echo.Context) error {
 	ctx := c.Request().Context()
-	// Everything but the map depends only on the area and the data, so it
-	// is built once per data version (profile.go); the map also depends on
-	// ?indicator= and ?svc=.
 	a, err := s.loadArea(c) // from the area directory, which checks the data version
 	if err != nil {
 		return err
 	}
-	// A page already rendered for this state is sent as it is (the gzip
-	// middleware skips this route: see server.go), before the sections it
-	// was built from, which the cache may have dropped since.
-	id, svc := s.profileMapState(c.QueryParams(), s.mapIndicators())
-	key := a.Code + "|" + a.Level + "|" + id + "|" + strings.Join(svc, ",")
-	if gz, ok := s.cachedPage(key); ok {
+	// A page already drawn for this state is sent as it is, gzipped (the
+	// gzip middleware skips this route: see server.go): from memory, or
+	// from the page store for the default view (pagestore.go).
+	q := c.QueryParams()
+	key := s.profileKey(a, q)
+	if gz, ok := s.storedPage(key); ok {
 		return writeGzipped(c, gz)
 	}
-	pb, err := cachedSection(ctx, s, "profile|"+strings.TrimSpace(c.Param("code")), func(ctx context.Context) (*profileBase, error) {
-		return s.buildProfile(ctx, c)
+	gz, keep, err := s.renderProfile(ctx, a, q)
+	if err != nil {
+		return err
+	}
+	if keep {
+		s.keepPage(key, gz)
+	}
+	return writeGzipped(c, gz)
+}
+
+// profileKey names a profile page by its area and map state, which is all
+// it depends on besides the data.
+func (s *Server) profileKey(a Area, q url.Values) string {
+	id, svc := s.profileMapState(q, s.mapIndicators())
+	return a.Code + "|" + a.Level + "|" + id + "|" + strings.Join(svc, ",")
+}
+
+// renderProfile draws an area's profile for the map state in q, gzipped.
+// keep is false for a page drawn without a section that failed (shown,
+// but not kept).
+func (s *Server) renderProfile(ctx context.Context, a Area, q url.Values) (gz []byte, keep bool, err error) {
+	// Everything but the map depends only on the area and the data, so it
+	// is built once per data version (profile.go); the map also depends on
+	// ?indicator= and ?svc=.
+	pb, err := cachedSection(ctx, s, "profile|"+a.Code+"|"+a.Level, func(ctx context.Context) (*profileBase, error) {
+		return s.buildProfile(ctx, a)
 	})
 	if errors.Is(err, errIndicatorsFailed) {
 		// The profile is still useful without indicators; say so (logged).
 	} else if err != nil {
-		return err
+		return nil, false, err
 	}
 	a = pb.Area
-	im, err := s.indicatorMap(ctx, a, c.QueryParams())
+	im, err := s.indicatorMap(ctx, a, q)
 	if err != nil {
-		return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
+		return nil, false, echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
 	}
 	var m *MapView
 	if im == nil {
 		// An area without neighbourhood boundaries gets its own outline.
 		if m, err = cachedSection(ctx, s, "outline|"+a.Code+"|"+a.Level, func(ctx context.Context) (*MapView, error) { return s.areaMap(ctx, a) }); err != nil {
-			return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
+			return nil, false, echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
 		}
 	}
 	var buf bytes.Buffer
-	if err := s.views.Render(&buf, "area", page{Title: a.Name, Synthetic: a.Synthetic,
+	if err := s.views.render(&buf, "area", page{Title: a.Name, Synthetic: a.Synthetic,
 		Description: levelName(a.Level) + " profile: " + a.Name,
 		Data: map[string]any{"Area": a, "Children": pb.Children, "Deprivation": pb.Deprivation, "Map": m, "IndicatorMap": im,
 			"Headline": pb.Headline, "Spine": pb.Spine, "Indicators": pb.Indicators, "Notes": pb.Notes, "IndicatorsFailed": pb.IndicatorsFailed,
-			"Services": pb.Services, "Gaps": pb.Gaps, "Money": pb.Money, "MoneyNeed": pb.MoneyNeed}}, c); err != nil {
-		return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
+			"Services": pb.Services, "Gaps": pb.Gaps, "Money": pb.Money, "MoneyNeed": pb.MoneyNeed}}); err != nil {
+		return nil, false, echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
 	}
-	gz := gzipBytes(buf.Bytes())
-	if !pb.IndicatorsFailed {
-		s.storePage(key, gz)
-	}
-	return writeGzipped(c, gz)
+	return gzipBytes(buf.Bytes()), !pb.IndicatorsFailed, nil
 }
 
 func (s *Server) apiArea(c echo.Context) error {

@@ -87,11 +87,8 @@ type profileBase struct {
 // so that it is shown but not cached.
 var errIndicatorsFailed = errors.New("indicators failed")
 
-func (s *Server) buildProfile(ctx context.Context, c echo.Context) (*profileBase, error) {
-	a, err := s.loadArea(c)
-	if err != nil {
-		return nil, err
-	}
+func (s *Server) buildProfile(ctx context.Context, a Area) (*profileBase, error) {
+	var err error
 	pb := &profileBase{Area: a}
 	fail := func(err error) (*profileBase, error) {
 		return nil, echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)

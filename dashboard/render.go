@@ -95,6 +95,16 @@ func (v *views) Render(w io.Writer, name string, data any, c echo.Context) error
 	return t.ExecuteTemplate(w, "layout.html", data)
 }
 
+// render draws a page outside a request (the page store's prerendering):
+// a page's Path is not used by the templates, so it is left empty.
+func (v *views) render(w io.Writer, name string, p page) error {
+	t, ok := v.pages[name]
+	if !ok {
+		return fmt.Errorf("no view %q", name)
+	}
+	return t.ExecuteTemplate(w, "layout.html", p)
+}
+
 func thousands(n int64) string {
 	s := fmt.Sprint(n)
 	neg := strings.HasPrefix(s, "-")

@@ -36,6 +36,9 @@ type Config struct {
 	// SQL sets the limits of the public SQL console and /api/sql (sql.go);
 	// zero values take the sandbox defaults. New locks the database down.
 	SQL warehouse.SandboxOptions
+	// PageDir is where area profiles, once drawn, are kept on disk for the
+	// data version (pagestore.go); "" keeps them only in memory.
+	PageDir string
 }
 
 // Server is the dashboard's http.Handler. It is safe for concurrent use.
@@ -54,6 +57,18 @@ type Server struct {
 	// recipes are the saved queries, prepared at start-up (recipes.go).
 	recipes *queries.RecipeBook
 	ready   atomic.Bool // start-up warming done (warm.go)
+	// pages keeps drawn profiles on disk (pagestore.go, prerender.go);
+	// build names this build in its fingerprint.
+	pages       *pageStore
+	build       string
+	pageErrOnce sync.Once
+	prerender   prerenderState
+	prerenderMu sync.Mutex
+	// inflight counts requests being served; Prerender waits for none.
+	inflight atomic.Int64
+
+	defaultStateOnce sync.Once
+	defaultState     string // the profile map's default indicator|services
 
 	mapIndsOnce sync.Once
 	mapInds     []queries.Indicator // see mapIndicators
@@ -73,7 +88,8 @@ func New(cfg Config, db *warehouse.DB, cat *queries.Catalog) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dashboard: %w", err)
 	}
-	s := &Server{cfg: cfg, db: db, cat: cat, log: cfg.Logger, views: v, static: st, tiles: newTileServer(db, cfg.Logger)}
+	s := &Server{cfg: cfg, db: db, cat: cat, log: cfg.Logger, views: v, static: st, tiles: newTileServer(db, cfg.Logger),
+		pages: newPageStore(cfg.PageDir, cfg.Logger), build: buildIdentity(st)}
 	if s.recipes, err = loadRecipes(db); err != nil {
 		return nil, fmt.Errorf("dashboard: %w", err)
 	}
@@ -118,6 +134,10 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
+		if p := c.Request().URL.Path; p != "/readyz" && p != "/healthz" {
+			s.inflight.Add(1)
+			defer s.inflight.Add(-1)
+		}
 		err := next(c)
 		if err != nil {
 			c.Error(err)

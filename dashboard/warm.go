@@ -3,7 +3,6 @@ package dashboard
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"time"
 )
 
@@ -27,12 +26,3 @@ func (s *Server) Warm(ctx context.Context) error {
 
 // MarkReady makes /readyz answer 200: the start-up warming is done.
 func (s *Server) MarkReady() { s.ready.Store(true) }
-
-// readyz is 503 until MarkReady, for load balancers and `commonground
-// bench`: every page works before then, but the first ones are slower.
-func (s *Server) readyz(c echoContext) error {
-	if !s.ready.Load() {
-		return c.String(http.StatusServiceUnavailable, "warming up\n")
-	}
-	return c.String(http.StatusOK, "ready\n")
-}

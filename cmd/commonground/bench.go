@@ -45,7 +45,9 @@ prints latency percentiles, sizes, memory and errors:
              gzip, as a browser's first visit transfers them
   memory     the server's peak RSS (VmHWM) from /proc, with --pid
 
-It waits for the server's start-up warming (/readyz) before it starts.
+It waits for the server's start-up warming (/readyz) before it starts, and
+with --wait-prerender until the server has drawn every area's profile into
+its page store; it says how many were stored when it started.
 
 Example:
   commonground serve --db real.duckdb --addr 127.0.0.1:8080 &
@@ -58,16 +60,19 @@ type benchConfig struct {
 	tiles    int
 	timeout  time.Duration
 	pid      int
+	// waitPages waits for /readyz to say every profile is stored.
+	waitPages bool
 }
 
 func runBench(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "bench", "bench [--url http://127.0.0.1:8080] [--clients 50] [--profiles 2000] [--pid PID]", benchHelp)
+	fs := newFlags(e, "bench", "bench [--url http://127.0.0.1:8080] [--clients 50] [--profiles 2000] [--pid PID] [--wait-prerender]", benchHelp)
 	base := fs.String("url", "http://127.0.0.1:8080", "the server to test (loopback addresses only)")
 	clients := fs.Int("clients", 50, "concurrent clients")
 	profiles := fs.Int("profiles", 2000, "profile requests to make")
 	tiles := fs.Int("tiles", 400, "distinct high-zoom tiles (each requested once cold, then 3 times warm)")
 	limit := fs.Duration("max-time", 2*time.Minute, "stop each phase after this long")
 	pid := fs.Int("pid", 0, "the server's process id, to read its memory from /proc")
+	waitPages := fs.Bool("wait-prerender", false, "wait (up to 30 minutes) until the server has drawn every profile into its page store (serve --prerender)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -81,7 +86,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	if *clients < 1 || *clients > 500 || *profiles < 1 || *profiles > 100000 || *tiles < 1 || *tiles > 20000 {
 		return usageError{"--clients must be 1 to 500, --profiles 1 to 100000, --tiles 1 to 20000"}
 	}
-	cfg := benchConfig{base: u.String(), clients: *clients, profiles: *profiles, tiles: *tiles, timeout: *limit, pid: *pid}
+	cfg := benchConfig{base: u.String(), clients: *clients, profiles: *profiles, tiles: *tiles, timeout: *limit, pid: *pid, waitPages: *waitPages}
 	b := newBencher(cfg)
 	return b.run(ctx, e)
 }
@@ -206,25 +211,32 @@ feed:
 // figures are for a server in service, not one still reading its data.
 func (b *bencher) waitReady(ctx context.Context, e *env) error {
 	start := time.Now()
+	wait := readyWait
+	if b.cfg.waitPages {
+		wait = pagesWait
+	}
 	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, b.cfg.base+"/readyz", nil)
+		status, body, err := b.readyz(ctx)
 		if err != nil {
 			return err
 		}
-		resp, err := b.client.Do(req)
-		if err != nil {
-			return fmt.Errorf("bench: %s/readyz: %w", b.cfg.base, err)
+		stored, total, counted := storedProfiles(body)
+		ready := status == http.StatusOK || status == http.StatusNotFound // ready, or a server without /readyz
+		if ready && b.cfg.waitPages && counted && stored < total {
+			ready = false
 		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
 		switch {
-		case resp.StatusCode == http.StatusOK, resp.StatusCode == http.StatusNotFound: // ready, or a server without /readyz
+		case ready:
 			if d := time.Since(start); d > time.Second {
-				fmt.Fprintf(e.stdout, "Waited %.0f s for the server to warm up (/readyz).\n\n", d.Seconds())
+				fmt.Fprintf(e.stdout, "Waited %.0f s for the server to warm up (/readyz).\n", d.Seconds())
 			}
+			if counted {
+				fmt.Fprintf(e.stdout, "Profiles already drawn into the server's page store: %d of %d.\n", stored, total)
+			}
+			fmt.Fprintln(e.stdout)
 			return nil
-		case time.Since(start) > readyWait:
-			return fmt.Errorf("bench: %s/readyz still says %d after %s", b.cfg.base, resp.StatusCode, readyWait)
+		case time.Since(start) > wait:
+			return fmt.Errorf("bench: %s/readyz still says %d %q after %s", b.cfg.base, status, strings.TrimSpace(body), wait)
 		}
 		select {
 		case <-ctx.Done():
@@ -234,12 +246,41 @@ func (b *bencher) waitReady(ctx context.Context, e *env) error {
 	}
 }
 
+func (b *bencher) readyz(ctx context.Context) (int, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, b.cfg.base+"/readyz", nil)
+	if err != nil {
+		return 0, "", err
+	}
+	resp, err := b.client.Do(req)
+	if err != nil {
+		return 0, "", fmt.Errorf("bench: %s/readyz: %w", b.cfg.base, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	return resp.StatusCode, string(body), err
+}
+
+// storedProfiles reads "profiles stored: N of M" from a /readyz body.
+func storedProfiles(body string) (stored, total int64, ok bool) {
+	for line := range strings.Lines(body) {
+		if n, _ := fmt.Sscanf(line, "profiles stored: %d of %d", &stored, &total); n == 2 {
+			return stored, total, true
+		}
+	}
+	return 0, 0, false
+}
+
 // revisitAreas is how many of the first-visit areas the revisits phase
 // draws from.
 const revisitAreas = 200
 
 // readyWait bounds waitReady: all-England data warms in under a minute.
-const readyWait = 5 * time.Minute
+// pagesWait bounds it with --wait-prerender: all of England's profiles
+// take about ten minutes to draw on two cores.
+const (
+	readyWait = 5 * time.Minute
+	pagesWait = 30 * time.Minute
+)
 
 func (b *bencher) run(ctx context.Context, e *env) error {
 	fmt.Fprintf(e.stdout, "Benchmarking %s (%s)\n\n", b.cfg.base, time.Now().UTC().Format("2006-01-02 15:04 MST"))

@@ -22,7 +22,7 @@ const serveHelp = `Serves the dashboard and the JSON API from the warehouse file
 process owns the database: stop it before running ingest from another process.`
 
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "serve", "serve [--db PATH] [--addr HOST:PORT] [--refresh 24h] [--sql-timeout 1s] [--memory-limit 2GB] [--debug-addr 127.0.0.1:6060]", serveHelp)
+	fs := newFlags(e, "serve", "serve [--db PATH] [--addr HOST:PORT] [--refresh 24h] [--sql-timeout 1s] [--memory-limit 2GB] [--page-dir DIR] [--debug-addr 127.0.0.1:6060]", serveHelp)
 	db := dbFlag(fs)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	refresh := fs.Duration("refresh", 0, "re-ingest the datasets loaded from URLs this often (conditional GET; unchanged ones are skipped); 0 = never")
@@ -31,6 +31,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	sqlDownload := fs.Duration("sql-download-timeout", 30*time.Second, "time limit for a full SQL download: CSV, JSON, Parquet, GeoJSON (at most 5m)")
 	sqlConc := fs.Int("sql-concurrency", 4, "SQL console queries that run at once; more wait up to 2s, then get HTTP 429")
 	memLimit := fs.String("memory-limit", serveDuckDBMemoryLimit, "DuckDB's memory limit for the whole server (its buffer pool and queries; larger queries spill to disk), e.g. 2GB")
+	pageDir := fs.String("page-dir", "", "where drawn area profiles are kept for the data version (default: the database's path + \".pages\"; \"off\" keeps none)")
+	prerender := fs.Bool("prerender", true, "draw every area's profile into --page-dir while the server is idle, so no visitor waits for one")
 	debugAddr := fs.String("debug-addr", "", "also serve Go's profiler (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060; off by default")
 	if _, err := parse(fs, args); err != nil {
 		return err
@@ -84,7 +86,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := cat.Validate(ctx, w); err != nil {
 		return fmt.Errorf("indicator files: %w", err)
 	}
-	h, err := dashboard.New(dashboard.Config{Logger: e.log, Version: version, AddCustomArea: customAreaAdder(w, cat),
+	switch *pageDir {
+	case "":
+		*pageDir = *db + ".pages"
+	case "off":
+		*pageDir = ""
+	}
+	h, err := dashboard.New(dashboard.Config{Logger: e.log, Version: version, AddCustomArea: customAreaAdder(w, cat), PageDir: *pageDir,
 		SQL: warehouse.SandboxOptions{Timeout: *sqlTimeout, DownloadTimeout: *sqlDownload, MaxConcurrent: *sqlConc, ExportDir: exportDir}}, w, cat)
 	if err != nil {
 		return err
@@ -111,6 +119,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		e.log.Info("money reports ready", "duration_ms", time.Since(start).Milliseconds())
 		setGoLimit(serveGoMemoryLimit)
 		h.MarkReady()
+		if *prerender {
+			if err := h.Prerender(ctx); err != nil && ctx.Err() == nil {
+				e.log.Warn("prerendering profiles", "err", err)
+			}
+		}
 	}()
 	if *refresh > 0 {
 		// See refresh.go. The dashboard must not import ingest, so it is
@@ -128,6 +141,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			}
 			if err := h.Warm(ctx); err != nil {
 				e.log.Warn("warming the dashboard", "err", err)
+			}
+			if *prerender {
+				go h.Prerender(ctx) // returns at once if one is running: that one starts again
 			}
 		}).loop(ctx, *refresh)
 		e.log.Info("refresh scheduled", "every", refresh.String())
