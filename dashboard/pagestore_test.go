@@ -129,3 +129,29 @@ func truncate(b []byte) []byte {
 	}
 	return b
 }
+
+// A new custom area keeps the stored profiles (it changes no other page);
+// new data starts a new file; custom areas' own pages are not stored.
+func TestPageFileVersion(t *testing.T) {
+	s := &Server{log: slog.New(slog.NewTextHandler(io.Discard, nil)), pages: newPageStore(t.TempDir(), nil), build: "b"}
+	s.pages.log = s.log
+	s.prof.version = "5/9/1700000000/0"
+	pf := s.pageFile()
+	if pf == nil {
+		t.Fatal("no page file")
+	}
+	key := s.defaultProfileKey("E01000001|lsoa11|x|y")
+	s.keepPage(key, []byte("page"))
+	s.keepPage(s.defaultProfileKey("XABC123|custom|x|y"), []byte("custom page"))
+	if pf.len() != 1 || !pf.has(key) {
+		t.Errorf("stored %d pages, want the LSOA's only", pf.len())
+	}
+	s.prof.version = "5/9/1700000000/1"
+	if s.pageFile() != pf {
+		t.Error("a new custom area started a new page file")
+	}
+	s.prof.version = "6/10/1700000100/1"
+	if s.pageFile() == pf {
+		t.Error("new data kept the old page file")
+	}
+}

@@ -23,7 +23,10 @@ type prerenderState struct {
 
 // pageFile returns the page store's file for the current data version and
 // build, or nil when pages are not stored. The version is the one the
-// profile cache last read (the area lookup before it re-reads it).
+// profile cache last read (the area lookup before it re-reads it), less
+// the count of custom areas: a new custom area changes no other profile,
+// and custom areas' own profiles are not stored (keepPage), so residents
+// drawing areas do not make every profile be drawn again.
 func (s *Server) pageFile() *pageFile {
 	if s.pages == nil {
 		return nil
@@ -31,6 +34,9 @@ func (s *Server) pageFile() *pageFile {
 	s.prof.mu.Lock()
 	v := s.prof.version
 	s.prof.mu.Unlock()
+	if i := strings.LastIndexByte(v, '/'); i >= 0 {
+		v = v[:i]
+	}
 	if v == "" {
 		return nil
 	}
@@ -53,9 +59,9 @@ func (s *Server) storedPage(key string) ([]byte, bool) {
 
 // keepPage keeps a drawn profile page: the default view of an area in the
 // page store, when there is one, and other views (another indicator or
-// services on the map) in memory.
+// services on the map) and custom areas' profiles in memory.
 func (s *Server) keepPage(key string, gz []byte) {
-	if pf := s.pageFile(); pf != nil && key == s.defaultProfileKey(key) {
+	if pf := s.pageFile(); pf != nil && key == s.defaultProfileKey(key) && !strings.HasPrefix(key[strings.IndexByte(key, '|')+1:], "custom|") {
 		if err := pf.put(key, gz); err != nil {
 			s.log.Warn("page store", "err", err)
 		}
@@ -108,10 +114,10 @@ func (s *Server) prerenderAll(ctx context.Context) error {
 	}
 	// Every code's profile is its best area (as findArea picks it); local
 	// authorities and wards first, as the most visited.
-	rank := map[string]int{"lad": 0, "ward": 1, "custom": 2, "msoa21": 3, "lsoa21": 4, "lsoa11": 5}
+	rank := map[string]int{"lad": 0, "ward": 1, "msoa21": 2, "lsoa21": 3, "lsoa11": 4}
 	var todo []*Area
 	for _, as := range d.areas {
-		if len(as) > 0 {
+		if len(as) > 0 && as[0].Level != "custom" {
 			todo = append(todo, as[0])
 		}
 	}

@@ -46,13 +46,16 @@ const (
 )
 
 func (s *Server) dataVersion(ctx context.Context) (string, error) {
-	var runs, maxID, custom int64
-	err := s.db.SQL().QueryRowContext(ctx, `SELECT count(*), coalesce(max(run_id), 0),
-		(SELECT count(*) FROM areas WHERE level = 'custom') FROM ingest_runs`).Scan(&runs, &maxID, &custom)
+	// The newest run's start time tells apart two databases loaded the
+	// same way (a warehouse deleted and loaded again): the page store
+	// outlives the process. The custom-area count comes last (pageFile).
+	var runs, maxID, started, custom int64
+	err := s.db.SQL().QueryRowContext(ctx, `SELECT count(*), coalesce(max(run_id), 0), coalesce(epoch_us(max(started_at)), 0),
+		(SELECT count(*) FROM areas WHERE level = 'custom') FROM ingest_runs`).Scan(&runs, &maxID, &started, &custom)
 	if err != nil {
 		return "", fmt.Errorf("data version: %w", err)
 	}
-	return fmt.Sprintf("%d/%d/%d", runs, maxID, custom), nil
+	return fmt.Sprintf("%d/%d/%d/%d", runs, maxID, started, custom), nil
 }
 
 // recheck makes the next cached call read the data version: after a
