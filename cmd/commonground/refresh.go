@@ -36,7 +36,7 @@ import (
 // its caches full; at a limit close to that the collector runs all the
 // time (it was 40% of the CPU at 256 MiB).
 const (
-	serveGoMemoryLimit = 320 << 20
+	serveGoMemoryLimit = 300 << 20
 	warmGoMemoryLimit  = 224 << 20
 )
 

@@ -109,14 +109,17 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		} else {
 			e.log.Info("indicators ready", "duration_ms", time.Since(start).Milliseconds())
 		}
-		if err := h.Warm(ctx); err != nil {
-			e.log.Warn("warming the dashboard", "err", err)
-		}
+		// Money before the dashboard: its matching is DuckDB's largest
+		// memory, best reached while Go's heap is still small (the RSS
+		// target is a peak).
 		start = time.Now()
 		if err := queries.WarmMoney(ctx, w); err != nil { // money against need (/money, profiles)
 			e.log.Warn("warming money reports", "err", err)
 		}
 		e.log.Info("money reports ready", "duration_ms", time.Since(start).Milliseconds())
+		if err := h.Warm(ctx); err != nil {
+			e.log.Warn("warming the dashboard", "err", err)
+		}
 		setGoLimit(serveGoMemoryLimit)
 		h.MarkReady()
 		if *prerender {
