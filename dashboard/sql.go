@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -283,6 +284,8 @@ func (s *Server) sqlPage(c echo.Context) error {
 	if err != nil {
 		return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
 	}
+	// Tables the console refuses are not offered (their views are).
+	tables = slices.DeleteFunc(tables, func(t warehouse.Table) bool { return warehouse.PrivateTables[t.Name] != "" })
 	data["Tables"] = append(tables, views...)
 	status := http.StatusOK
 	if strings.TrimSpace(q) != "" {

@@ -46,4 +46,19 @@ func TestSQLConsole(t *testing.T) {
 		!strings.Contains(body, "this is DROP") || !strings.Contains(body, ">DROP TABLE areas</textarea>") {
 		t.Fatalf("error page: %d\n%.1500s", res.StatusCode, body)
 	}
+
+	// The ingest tables name files on the server: refused, and not listed;
+	// their views are.
+	res, body = get(t, srv, "/api/sql?q="+url.QueryEscape("SELECT source FROM ingest_runs"))
+	if res.StatusCode != http.StatusForbidden || !strings.Contains(body, "load_runs") {
+		t.Errorf("ingest_runs: %d %.300s", res.StatusCode, body)
+	}
+	_, body = get(t, srv, "/sql")
+	if strings.Contains(body, `id="table-ingest_runs"`) || strings.Contains(body, `id="table-ingest_files"`) || !strings.Contains(body, `id="table-load_runs"`) {
+		t.Error("/sql lists the private ingest tables, or not their views")
+	}
+	res, body = get(t, srv, "/api/sql?format=csv&q="+url.QueryEscape("SELECT count(*) AS n FROM load_runs WHERE source LIKE '%/%' AND source NOT LIKE '%://%'"))
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, "n\n0") {
+		t.Errorf("load_runs shows a path: %d %q", res.StatusCode, body)
+	}
 }

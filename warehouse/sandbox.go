@@ -94,6 +94,9 @@ type SandboxOptions struct {
 	// ExportDir is the private directory Parquet exports are written to; it
 	// must be the directory given to Lockdown. Empty disables Parquet.
 	ExportDir string
+	// ReadPrivate lets queries read PrivateTables: for `commonground
+	// query`, whose user is the server's operator, not the public.
+	ReadPrivate bool
 }
 
 // Sandbox runs untrusted SQL: one read statement at a time, checked by
@@ -235,7 +238,7 @@ func (s *Sandbox) check(ctx context.Context, conn *sql.Conn, q string) (string, 
 		}
 		inner = q[m[1]:]
 	}
-	if err := checkFunctions(ctx, conn, inner); err != nil {
+	if err := checkFunctions(ctx, conn, inner, s.opts.ReadPrivate); err != nil {
 		return "", info, s.userError(ctx, err)
 	}
 	return q, info, nil
@@ -254,10 +257,16 @@ var sideEffectFunctions = map[string]bool{
 	"query": true, "query_table": true, "json_execute_serialized_sql": true, "json_deserialize_sql": true,
 }
 
+// PrivateTables are tables user SQL may not read, each with the view to
+// read instead (migrations/0010_load_history.sql): they hold paths on the
+// server.
+var PrivateTables = map[string]string{"ingest_runs": "load_runs", "ingest_files": "load_files"}
+
 // checkFunctions asks DuckDB's parser for the query's syntax tree
 // (json_serialize_sql, with the text as a bound parameter) and refuses any
-// call to a function with side effects, at any depth.
-func checkFunctions(ctx context.Context, conn *sql.Conn, q string) error {
+// call to a function with side effects, at any depth, and any reference
+// to a private table.
+func checkFunctions(ctx context.Context, conn *sql.Conn, q string, readPrivate bool) error {
 	var tree string
 	if err := conn.QueryRowContext(ctx, "SELECT json_serialize_sql($1::VARCHAR)::VARCHAR", q).Scan(&tree); err != nil {
 		return err
@@ -280,11 +289,16 @@ func checkFunctions(ctx context.Context, conn *sql.Conn, q string) error {
 	if list, ok := root.([]any); !ok || len(list) != 1 {
 		return &QueryError{Kind: ErrForbidden, Msg: "Only one statement can be run at a time: remove the others."}
 	}
-	var bad string
+	var bad, private string
 	var walk func(v any)
 	walk = func(v any) {
 		switch x := v.(type) {
 		case map[string]any:
+			if x["type"] == "BASE_TABLE" && !readPrivate {
+				if name, ok := x["table_name"].(string); ok && PrivateTables[strings.ToLower(name)] != "" {
+					private = strings.ToLower(name)
+				}
+			}
 			if name, ok := x["function_name"].(string); ok {
 				n := strings.ToLower(name)
 				if sideEffectFunctions[n] || strings.HasPrefix(n, "enable_") || strings.HasPrefix(n, "disable_") {
@@ -301,6 +315,9 @@ func checkFunctions(ctx context.Context, conn *sql.Conn, q string) error {
 		}
 	}
 	walk(root)
+	if private != "" {
+		return &QueryError{Kind: ErrForbidden, Msg: fmt.Sprintf("The table %s names files on the server, so the console cannot read it: query %s instead (the same rows, with file names but not their paths).", private, PrivateTables[private])}
+	}
 	switch bad {
 	case "":
 	case "query", "query_table", "json_execute_serialized_sql", "json_deserialize_sql":

@@ -177,3 +177,58 @@ func TestSandboxParquet(t *testing.T) {
 		t.Fatalf("export left %d files", len(left))
 	}
 }
+
+// The public console cannot read the ingest tables, which name files on
+// the server, however it refers to them; their views give the rows with
+// file names only. The operator's CLI (ReadPrivate) can.
+func TestSandboxPrivateTables(t *testing.T) {
+	db, _ := lockedDB(t)
+	ctx := t.Context()
+	// Written before the console opens, as an ingest would (the server's
+	// own writes work after Lockdown).
+	if _, err := db.SQL().ExecContext(ctx, `INSERT INTO ingest_runs (run_id, dataset, source, started_at, status, error) VALUES
+		(1, 'imd2019', '/srv/private/data/File_1.csv'||chr(10)||'https://example.org/File_2.csv', now(), 'failed',
+		 'imd2019: /srv/private/data/File_1.csv: line 3, column Score: not a number'),
+		(2, 'postcodes', 'C:\Users\ops\pc.csv', now(), 'ok', NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SQL().ExecContext(ctx, `INSERT INTO ingest_files (run_id, dataset, file, source) VALUES (1, 'imd2019', 'File_1.csv', '/srv/private/data/File_1.csv')`); err != nil {
+		t.Fatal(err)
+	}
+	sb := NewSandbox(db, SandboxOptions{})
+	for _, q := range []string{
+		"SELECT source FROM ingest_runs",
+		"select * from MAIN.Ingest_Files",
+		"SELECT * FROM store.main.ingest_runs",
+		"SELECT 1 WHERE EXISTS (SELECT 1 FROM ingest_files)",
+		"WITH x AS (SELECT * FROM ingest_runs) SELECT * FROM x",
+		"EXPLAIN ANALYZE SELECT * FROM ingest_runs",
+		"SELECT * FROM load_runs JOIN ingest_files USING (run_id)",
+	} {
+		_, err := sb.Preview(ctx, q)
+		var qe *QueryError
+		if !errors.As(err, &qe) || qe.Kind != ErrForbidden || !strings.Contains(qe.Msg, "load_") {
+			t.Errorf("%s: %v", q, err)
+		}
+	}
+	res, err := sb.Preview(ctx, "SELECT source, error FROM load_runs ORDER BY run_id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][2]string{{"File_1.csv\nhttps://example.org/File_2.csv", "imd2019: File_1.csv: line 3, column Score: not a number"}, {"pc.csv", ""}}
+	for i, w := range want {
+		got0, _ := res.Rows[i][0].(string)
+		got1, _ := res.Rows[i][1].(string)
+		if got0 != w[0] || got1 != w[1] {
+			t.Errorf("load_runs row %d: %q %q, want %q %q", i, got0, got1, w[0], w[1])
+		}
+	}
+	res, err = sb.Preview(ctx, "SELECT source FROM load_files")
+	if err != nil || res.Rows[0][0] != "File_1.csv" {
+		t.Errorf("load_files: %v %v", res, err)
+	}
+	op := NewSandbox(db, SandboxOptions{ReadPrivate: true})
+	if res, err := op.Preview(ctx, "SELECT source FROM ingest_files"); err != nil || res.Rows[0][0] != "/srv/private/data/File_1.csv" {
+		t.Errorf("the operator's query: %v %v", res, err)
+	}
+}

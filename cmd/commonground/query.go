@@ -57,7 +57,8 @@ func runQuery(ctx context.Context, e *env, args []string) error {
 	if err := w.Lockdown(ctx, ""); err != nil {
 		return err
 	}
-	sb := warehouse.NewSandbox(w, warehouse.SandboxOptions{Timeout: *timeout, DownloadTimeout: *timeout, MaxRows: maxTableRows})
+	sb := warehouse.NewSandbox(w, warehouse.SandboxOptions{Timeout: *timeout, DownloadTimeout: *timeout, MaxRows: maxTableRows,
+		ReadPrivate: true})
 	q := strings.Join(pos, " ")
 	switch *format {
 	case "csv":
