@@ -213,6 +213,15 @@ func (s *Server) loadDirectory(ctx context.Context) (*areaDir, error) {
 			continue // its boundary is not loaded: nothing to show or join
 		}
 		d.addMember(code, level, m)
+		// A ward no lookup covers got its LSOAs by best fit: those LSOAs'
+		// lookup ward is then an older one with no area of its own
+		// (Trafford's 2022 wards, replaced in 2023), so the LSOA's profile
+		// names the ward it is in now instead of linking to nothing.
+		if level == "ward" && m.lsoa.WardName == "" {
+			if n, ok := names[areaKey{code, "ward"}]; ok {
+				m.lsoa.WardCode, m.lsoa.WardName = code, n
+			}
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {

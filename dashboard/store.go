@@ -49,12 +49,19 @@ func (s *Server) findAreaSQL(ctx context.Context, code string) (Area, error) {
 	var minx, miny, maxx, maxy, lon, lat sql.NullFloat64
 	var syn sql.NullBool
 	err := s.db.SQL().QueryRowContext(ctx, `
-		SELECT a.code, a.name, a.level, a.vintage, a.lad_code, l.name, a.ward_code, w.name, a.population, a.population_year,
+		SELECT a.code, a.name, a.level, a.vintage, a.lad_code, l.name,
+		       CASE WHEN w.name IS NULL AND bf.name IS NOT NULL THEN bf.code ELSE a.ward_code END, coalesce(w.name, bf.name),
+		       a.population, a.population_year,
 		       a.minx, a.miny, a.maxx, a.maxy, a.centroid_lon, a.centroid_lat, a.dataset,
 		       (SELECT synthetic FROM ingest_runs r WHERE r.dataset = a.dataset AND r.status = 'ok' ORDER BY run_id DESC LIMIT 1)
 		FROM areas a
 		LEFT JOIN areas l ON l.level = 'lad' AND l.code = a.lad_code
 		LEFT JOIN areas w ON w.level = 'ward' AND w.code = a.ward_code
+		-- A ward given its LSOAs by best fit, where the lookup's ward has
+		-- no area (replaced): the LSOA is in that ward now (areadir.go).
+		LEFT JOIN (SELECT m.lsoa_code, m.lsoa_vintage, min(m.area_code) AS code, min(bw.name) AS name FROM area_members m
+		           JOIN areas bw ON bw.code = m.area_code AND bw.level = 'ward' WHERE m.area_level = 'ward' GROUP BY ALL) bf
+		       ON a.level IN ('lsoa11', 'lsoa21') AND bf.lsoa_code = a.code AND bf.lsoa_vintage = a.vintage
 		WHERE a.code = ?
 		ORDER BY CASE a.level WHEN 'lad' THEN 0 WHEN 'ward' THEN 1 ELSE 2 END, a.lad_code IS NULL, a.level = 'lsoa11'
 		LIMIT 1`, code).Scan(&a.Code, &a.Name, &a.Level, &vintage, &lad, &ladName, &ward, &wardName, &pop, &year,
