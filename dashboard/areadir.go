@@ -193,8 +193,23 @@ func (s *Server) loadDirectory(ctx context.Context) (*areaDir, error) {
 		slices.SortStableFunc(as, func(x, y *Area) int { return cmp.Compare(rank(x), rank(y)) })
 		d.areas[code] = as
 	}
-	for _, ws := range d.wards {
+	// An authority's wards are its newest set and the older wards its
+	// LSOAs still name (unchanged codes), not the wards a newer set
+	// replaced (queries' areaIndex keeps the same rule).
+	named := map[string]bool{}
+	for _, p := range par {
+		if p.ward != "" {
+			named[p.ward] = true
+		}
+	}
+	for lad, ws := range d.wards {
+		newest := 0
+		for _, w := range ws {
+			newest = max(newest, w.Vintage)
+		}
+		ws = slices.DeleteFunc(ws, func(w *Area) bool { return w.Vintage != newest && !named[w.Code] })
 		slices.SortStableFunc(ws, func(x, y *Area) int { return cmp.Or(cmp.Compare(x.Name, y.Name), cmp.Compare(x.Code, y.Code)) })
+		d.wards[lad] = ws
 	}
 
 	rows, err = db.QueryContext(ctx, `SELECT area_code, area_level, lsoa_code, lsoa_vintage, population, coalesce(population_share, 0) FROM area_members`)

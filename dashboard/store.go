@@ -151,7 +151,11 @@ func (s *Server) childrenSQL(ctx context.Context, a Area) ([]AreaRef, error) {
 	var q string
 	switch a.Level {
 	case "lad":
-		q = `SELECT code, name, level, population FROM areas WHERE lad_code = ? AND level = 'ward' ORDER BY name`
+		// Its newest wards, and older ones its LSOAs still name (areadir.go).
+		q = `SELECT code, name, level, population FROM areas w WHERE lad_code = ? AND level = 'ward'
+		       AND (vintage = (SELECT max(vintage) FROM areas x WHERE x.level = 'ward' AND x.lad_code = w.lad_code)
+		            OR EXISTS (SELECT 1 FROM areas l WHERE l.level IN ('lsoa11', 'lsoa21') AND l.ward_code = w.code))
+		     ORDER BY name`
 	case "custom":
 		q = `SELECT a.code, a.name, a.level, m.population, coalesce(m.population_share, 0) FROM area_members m
 		     JOIN areas a ON a.code = m.lsoa_code AND a.vintage = m.lsoa_vintage AND a.level IN ('lsoa11', 'lsoa21')

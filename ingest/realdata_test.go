@@ -337,3 +337,34 @@ func TestWardVintagesDoNotOverlap(t *testing.T) {
 	h.want(`SELECT string_agg(DISTINCT vintage::VARCHAR, ',') || ' ' || count(*) FROM areas WHERE level = 'ward' AND lad_code = 'E08000009'`, "2023 21")
 	h.want(`SELECT string_agg(DISTINCT vintage::VARCHAR, ',') FROM areas WHERE level = 'ward' AND lad_code = 'E06000009'`, "2013")
 }
+
+// Parents the LSOAs name but no boundary file has get rows of their own
+// (no geometry, extent from their LSOAs), so every link resolves:
+// Buckinghamshire (formed 2020) over Chiltern's 2011 LSOAs. Wards a newer
+// boundary set replaced do not (Trafford's 2022 lookup wards, replaced by
+// its 2023 wards).
+func TestLookupAreasWithoutBoundaries(t *testing.T) {
+	h := newHarness(t)
+	h.ingest("boundaries-lsoa11", "boundaries/lsoa2011_by_lad/E07000005.json.gz", "boundaries/lsoa2011_by_lad/E08000009.json.gz")
+	h.ingest("boundaries-ward", "boundaries/greater_manchester/gm_ward2023_generalised.geojson")
+	h.ingest("lookup-lsoa-ward-lad", "lookups/LSOA11_WD20_LAD20_EW_LU.csv", "lookups/LSOA11_WD21_LAD21_EW_LU.csv")
+	h.want(`SELECT name || ' ' || vintage || ' ' || (geometry IS NULL) || ' ' || dataset FROM areas WHERE code = 'E06000060' AND level = 'lad'`,
+		"Buckinghamshire 2021 true lookup-lsoa-ward-lad")
+	h.want(`SELECT name || ' ' || lad_code FROM areas WHERE code = 'E05013154' AND level = 'ward'`, "Penn Wood and Old Amersham E06000060")
+	// Its extent and centre are its LSOAs'.
+	h.want(`SELECT count(*) FROM areas a WHERE a.dataset = 'lookup-lsoa-ward-lad' AND NOT (centroid_lon BETWEEN minx AND maxx AND centroid_lat BETWEEN miny AND maxy)`, "0")
+	h.want(`SELECT (b.minx = min(l.minx) AND b.maxy = max(l.maxy))::VARCHAR FROM areas b, areas l
+	        WHERE b.code = 'E06000060' AND l.level = 'lsoa11' AND l.lad_code = 'E06000060' GROUP BY b.minx, b.maxy`, "true")
+	// Every English LSOA's ward and authority now has an area, except
+	// Trafford's 2022 wards, which its 2023 boundaries replaced.
+	h.want(`SELECT count(*) FROM areas l WHERE l.level = 'lsoa11' AND l.code LIKE 'E%' AND l.lad_code <> 'E08000009'
+	        AND (NOT EXISTS (SELECT 1 FROM areas w WHERE w.level = 'ward' AND w.code = l.ward_code)
+	             OR NOT EXISTS (SELECT 1 FROM areas a WHERE a.level = 'lad' AND a.code = l.lad_code))`, "0")
+	h.want(`SELECT count(*) FROM areas WHERE level = 'ward' AND lad_code = 'E08000009'`, "21")
+	h.want(`SELECT count(*) FROM areas WHERE code = 'E05000819'`, "0")
+	// A boundary load of the same level replaces them, and the next derive
+	// leaves out what the boundaries now have.
+	h.ingest("boundaries-lad", "boundaries/greater_manchester/gm_lad2023_generalised.geojson")
+	h.want(`SELECT string_agg(dataset, ',' ORDER BY dataset) FROM areas WHERE level = 'lad' AND code IN ('E08000009', 'E06000060')`,
+		"boundaries-lad,lookup-lsoa-ward-lad")
+}

@@ -160,7 +160,7 @@ type areaIndex struct {
 	keys    map[setKey]uint16
 	keyList []setKey
 	byID    []*areaEntry
-	// wardCodes are the codes with an areas row of level ward; wardLADs
+	// wardCodes are the current wards (see loadAreas); wardLADs
 	// the authorities such a row names (ward boundaries loaded).
 	wardCodes map[string]bool
 	wardLADs  map[string]bool
@@ -317,6 +317,12 @@ func (s *shared) loadAreas(ctx context.Context) (*areaIndex, error) {
 		row         lsoaRow
 	}
 	var lsoaRows []lsoaAreaRow
+	type wardRow struct {
+		code, lad string
+		vintage   int64
+	}
+	var wardRows []wardRow
+	lsoaWards := map[string]bool{}
 	err := scanEach(ctx, s.db, `SELECT code, level, name, vintage, lad_code, ward_code, population, centroid_lon, centroid_lat FROM areas`,
 		func(rows *sql.Rows) error {
 			var code, level string
@@ -335,10 +341,13 @@ func (s *shared) loadAreas(ctx context.Context) (*areaIndex, error) {
 				e.gap = r
 			}
 			if level == LevelWard {
-				ix.wardCodes[code] = true
+				wardRows = append(wardRows, wardRow{code, lad.String, vintage.Int64})
 				if lad.Valid {
 					ix.wardLADs[lad.String] = true
 				}
+			}
+			if (level == LevelLSOA11 || level == LevelLSOA21) && ward.Valid {
+				lsoaWards[ward.String] = true
 			}
 			if name.Valid {
 				fm := ix.firstName[level]
@@ -369,6 +378,19 @@ func (s *shared) loadAreas(ctx context.Context) (*areaIndex, error) {
 		})
 	if err != nil {
 		return nil, fmt.Errorf("geography index: areas: %w", err)
+	}
+	// An authority's wards are its newest set (boundaries, or a newer
+	// lookup's wards, which have rows without geometry) and the older
+	// wards its LSOAs still name (codes that did not change): not also the
+	// wards a newer set replaced.
+	newest := map[string]int64{}
+	for _, w := range wardRows {
+		newest[w.lad] = max(newest[w.lad], w.vintage)
+	}
+	for _, w := range wardRows {
+		if w.vintage == newest[w.lad] || lsoaWards[w.code] {
+			ix.wardCodes[w.code] = true
+		}
 	}
 	codes := make([]string, len(lsoaRows))
 	for i, r := range lsoaRows {

@@ -159,7 +159,9 @@ func (ch *cache) membersSQL(ctx context.Context, level string, vintage int, with
 			WHERE p.area_code = $within AND p.lsoa_vintage = $vintage AND x.area_level = $level))
 		  -- An authority with ward boundaries loaded lists those wards only, not
 		  -- also the older lookup wards they replaced (both cover its LSOAs).
-		  AND ($level <> 'ward' OR $within = '' OR al.area_code IN (SELECT code FROM areas WHERE level = 'ward')
+		  AND ($level <> 'ward' OR $within = '' OR al.area_code IN (SELECT code FROM areas w WHERE level = 'ward'
+		         AND (w.vintage = (SELECT max(vintage) FROM areas x WHERE x.level = 'ward' AND x.lad_code IS NOT DISTINCT FROM w.lad_code)
+		              OR EXISTS (SELECT 1 FROM areas l WHERE l.level IN ('lsoa11', 'lsoa21') AND l.ward_code = w.code)))
 		       OR NOT EXISTS (SELECT 1 FROM areas w WHERE w.level = 'ward' AND w.lad_code = $within))`,
 		func(rows *sql.Rows) error {
 			var a, l string

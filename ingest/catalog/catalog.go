@@ -153,6 +153,31 @@ var deriveAreas = []string{
 	`UPDATE store.main.areas AS a SET lad_code = o.lad_code
 	 FROM (SELECT msoa_code, any_value(lad_code) AS lad_code FROM store.main.lookup_oa WHERE oa_vintage = 2021 GROUP BY ALL) o
 	 WHERE a.level = 'msoa21' AND a.code = o.msoa_code AND a.lad_code IS NULL`,
+	// Wards and local authorities the LSOAs name but no boundary file has
+	// (a lookup newer than the boundaries: Buckinghamshire, formed 2020, or
+	// wards redrawn since 2013) get a row of their own, without geometry,
+	// so every parent an LSOA names has a profile, a name and a place in
+	// search. Their extent and centre come from their LSOAs. A lookup ward
+	// is left out where its authority has ward boundaries newer than the
+	// lookup (Trafford's 2023 wards replaced the 2022 lookup's).
+	`DELETE FROM store.main.areas WHERE dataset = 'lookup-lsoa-ward-lad' AND geometry IS NULL AND level IN ('ward', 'lad')`,
+	`INSERT INTO store.main.areas (code, name, level, vintage, lad_code, minx, miny, maxx, maxy, centroid_lon, centroid_lat, dataset)
+	 SELECT p.code, n.name, p.level, n.vintage, p.lad_code, p.minx, p.miny, p.maxx, p.maxy, p.lon, p.lat, 'lookup-lsoa-ward-lad'
+	 FROM (SELECT ward_code AS code, 'ward' AS level, mode(lad_code) AS lad_code, min(minx) AS minx, min(miny) AS miny,
+	              max(maxx) AS maxx, max(maxy) AS maxy, avg(centroid_lon) AS lon, avg(centroid_lat) AS lat
+	       FROM store.main.areas WHERE level IN ('lsoa11', 'lsoa21') AND ward_code IS NOT NULL GROUP BY ward_code
+	       UNION ALL
+	       SELECT lad_code, 'lad', NULL, min(minx), min(miny), max(maxx), max(maxy), avg(centroid_lon), avg(centroid_lat)
+	       FROM store.main.areas WHERE level IN ('lsoa11', 'lsoa21') AND lad_code IS NOT NULL GROUP BY lad_code) p
+	 JOIN (SELECT ward_code AS code, 'ward' AS level, arg_max(ward_name, ward_vintage) AS name, max(ward_vintage) AS vintage
+	       FROM store.main.lookup_lsoa_ward_lad WHERE ward_code IS NOT NULL AND ward_name IS NOT NULL GROUP BY ward_code
+	       UNION ALL
+	       SELECT lad_code, 'lad', arg_max(lad_name, ward_vintage), max(ward_vintage)
+	       FROM store.main.lookup_lsoa_ward_lad WHERE lad_code IS NOT NULL AND lad_name IS NOT NULL GROUP BY lad_code) n
+	   USING (code, level)
+	 WHERE NOT EXISTS (SELECT 1 FROM store.main.areas a WHERE a.code = p.code AND a.level = p.level)
+	   AND NOT (p.level = 'ward' AND EXISTS (SELECT 1 FROM store.main.areas b WHERE b.level = 'ward' AND b.geometry IS NOT NULL
+	                                        AND b.lad_code = p.lad_code AND b.vintage > n.vintage))`,
 	// Population: the latest all-ages estimate loaded for that code and level.
 	`UPDATE store.main.areas AS a SET population = p.population, population_year = p.year
 	 FROM (SELECT area_code, area_level, year, population FROM store.main.population
