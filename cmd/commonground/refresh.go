@@ -30,14 +30,18 @@ import (
 	"commonground/warehouse"
 )
 
-// serveGoMemoryLimit is serve's soft limit on Go's memory (without
-// GOMEMLIMIT) once warm; warmGoMemoryLimit applies while it warms up. The
-// live heap of an all-England server is about 150 MB warm and 250 MB with
-// its caches full; at a limit close to that the collector runs all the
-// time (it was 40% of the CPU at 256 MiB).
+// Serve's soft limits on Go's memory (without GOMEMLIMIT), which with
+// DuckDB's limit and the binary keep the server under 500 MB RSS with all
+// of England loaded (docs/PERFORMANCE.md). While the indicators and money
+// reports warm, DuckDB is at its largest and Go's heap about 120 MB live:
+// warmQueriesGoLimit. The dashboard's indexes then take it to about 190 MB:
+// warmDashboardGoLimit. Once warm, serveGoMemoryLimit leaves room for
+// requests' garbage without the collector running all the time (it was
+// 40% of the CPU when the limit was within 10% of the live heap).
 const (
-	serveGoMemoryLimit = 300 << 20
-	warmGoMemoryLimit  = 224 << 20
+	warmQueriesGoLimit   = 180 << 20
+	warmDashboardGoLimit = 240 << 20
+	serveGoMemoryLimit   = 272 << 20
 )
 
 // serveDuckDBMemoryLimit is serve's default --memory-limit. Together with

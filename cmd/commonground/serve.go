@@ -58,7 +58,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			debug.SetMemoryLimit(n)
 		}
 	}
-	setGoLimit(warmGoMemoryLimit)
+	setGoLimit(warmQueriesGoLimit)
 	w, err := warehouse.Open(ctx, *db, warehouse.Options{Logger: e.log, MemoryLimit: *memLimit, AllocatorFlush: serveAllocatorFlush})
 	if err != nil {
 		return err
@@ -117,6 +117,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			e.log.Warn("warming money reports", "err", err)
 		}
 		e.log.Info("money reports ready", "duration_ms", time.Since(start).Milliseconds())
+		setGoLimit(warmDashboardGoLimit)
 		if err := h.Warm(ctx); err != nil {
 			e.log.Warn("warming the dashboard", "err", err)
 		}
