@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 // area's biggest differences from England.
 type Question struct {
 	Text, Because string
+	ID            string // the indicator asked about
 }
 
 // Attribution is a dataset behind the briefing and what its licence asks.
@@ -53,7 +55,24 @@ func (s *Server) briefing(c echo.Context) error {
 	members := 0
 	s.db.SQL().QueryRowContext(ctx, `SELECT count(*) FROM area_lsoas WHERE area_code = ? AND area_level = ?
 		AND lsoa_vintage = (SELECT max(lsoa_vintage) FROM area_lsoas WHERE area_code = ? AND area_level = ?)`, a.Code, a.Level, a.Code, a.Level).Scan(&members)
-	attrib, err := s.attributions(ctx, results)
+	// Sources: the datasets behind what the briefing shows (its facts and
+	// questions), not every indicator computed, so the page stays one A4.
+	qs := questions(a, results)
+	shown := map[string]bool{}
+	for _, r := range head {
+		shown[r.ID] = true
+	}
+	for _, q := range qs {
+		shown[q.ID] = true
+	}
+	var used []queries.Result
+	for _, r := range results {
+		if shown[r.Indicator.ID] {
+			used = append(used, r)
+		}
+	}
+	money := s.moneyNeed(ctx, a)
+	attrib, err := s.attributions(ctx, used, money != nil)
 	if err != nil {
 		return echo.NewHTTPError(http.StatusInternalServerError).WithInternal(err)
 	}
@@ -64,8 +83,8 @@ func (s *Server) briefing(c echo.Context) error {
 	return c.Render(http.StatusOK, "briefing", page{Title: "Briefing: " + a.Name, Synthetic: a.Synthetic,
 		Description: "A printable briefing on " + a.Name + " for meetings with commissioners.",
 		Data: map[string]any{"Area": a, "Facts": head, "Spine": spineByID(s.spineFor(ctx, head)), "Deprivation": dep, "Map": m, "Members": members,
-			"Questions": questions(a, results), "Gaps": s.areaGaps(ctx, a), "Caveats": caveats(results, head), "Sources": attrib, "Attributions": uniqueAttributions(attrib),
-			"MoneyNeed": s.moneyNeed(ctx, a), "Briefing": true,
+			"Questions": qs, "Gaps": s.areaGaps(ctx, a), "Caveats": caveats(results, head), "Sources": attrib, "Attributions": uniqueAttributions(attrib),
+			"MoneyNeed": money, "Briefing": true,
 			"Date": time.Now().Format("2 January 2006"), "Permalink": base + "/areas/" + a.Code + "/briefing"}})
 }
 
@@ -78,7 +97,7 @@ func questions(a Area, rs []queries.Result) []Question {
 	}
 	var cs []cand
 	for _, r := range rs {
-		if r.Status != queries.StatusOK || r.England == nil || r.England.Value == 0 {
+		if r.Status != queries.StatusOK || r.England == nil || r.England.Status != queries.StatusOK || r.England.Note != "" || r.England.Value == 0 {
 			continue
 		}
 		gap := math.Abs(r.Value-r.England.Value) / math.Abs(r.England.Value)
@@ -104,8 +123,9 @@ func questions(a Area, rs []queries.Result) []Question {
 		here := queries.FormatValue(c.r.Indicator.Unit, c.r.Value)
 		eng := queries.FormatValue(c.r.Indicator.Unit, c.r.England.Value)
 		qs = append(qs, Question{
-			Text:    fmt.Sprintf("%s: %s here against %s across England. What is being done about this in %s, by whom, and how will we know it is working?", c.r.Indicator.Title, here, eng, a.Name),
+			Text:    fmt.Sprintf("%s: %s here against %s across England.", c.r.Indicator.Title, here, eng),
 			Because: c.r.Sentence,
+			ID:      c.r.Indicator.ID,
 		})
 		if len(qs) == 3 {
 			break
@@ -126,7 +146,7 @@ func caveats(rs []queries.Result, shown []IndicatorRow) []string {
 			continue
 		}
 		for _, c := range append(append([]string{}, r.Caveats...), r.Indicator.Caveats...) {
-			if !seen[c] && len(out) < 4 {
+			if !seen[c] && len(out) < 3 {
 				seen[c] = true
 				out = append(out, c)
 			}
@@ -135,7 +155,9 @@ func caveats(rs []queries.Result, shown []IndicatorRow) []string {
 	return out
 }
 
-func (s *Server) attributions(ctx context.Context, rs []queries.Result) ([]Attribution, error) {
+// attributions lists the datasets behind rs, the map and deprivation
+// charts, and (with money) the money section's spending and grants.
+func (s *Server) attributions(ctx context.Context, rs []queries.Result, money bool) ([]Attribution, error) {
 	used := map[string]bool{}
 	for _, r := range rs {
 		if r.Status != queries.StatusOK {
@@ -147,6 +169,36 @@ func (s *Server) attributions(ctx context.Context, rs []queries.Result) ([]Attri
 	}
 	for _, d := range []string{"boundaries-lsoa11", "boundaries-lsoa21", "imd2019", "imd2025"} {
 		used[d] = true
+	}
+	if money {
+		used["spending"], used["grants"] = true, true
+	}
+	// Services indicators cite every services list ("* (services)"): keep
+	// the lists of the kinds of service shown (the indicators' and the gaps
+	// section's GP practices, pharmacies and schools).
+	kinds := map[string]bool{"gp_practice": true, "pharmacy": true, "school": true}
+	for _, r := range rs {
+		for key, kind := range indicatorServices {
+			if strings.Contains(r.Indicator.ID, key) {
+				kinds[kind] = true
+			}
+		}
+	}
+	services := map[string]bool{} // services datasets, and whether a kind shown is in them
+	if ok, err := hasTable(ctx, s.db, "services"); err == nil && ok {
+		if err := scanRows(ctx, s.db.SQL(), `SELECT dataset, category FROM services GROUP BY ALL`, func(r *sql.Rows) error {
+			var ds, cat string
+			err := r.Scan(&ds, &cat)
+			services[ds] = services[ds] || kinds[cat]
+			return err
+		}); err != nil {
+			return nil, fmt.Errorf("attributions: %w", err)
+		}
+	}
+	for ds, shown := range services {
+		if used[ds] && !shown {
+			delete(used, ds)
+		}
 	}
 	rows, err := s.db.SQL().QueryContext(ctx, `SELECT d.id, d.title, coalesce(d.publisher, ''), coalesce(d.licence, ''), coalesce(d.attribution, '')
 		FROM datasets d WHERE EXISTS (SELECT 1 FROM ingest_runs r WHERE r.dataset = d.id AND r.status = 'ok') ORDER BY d.title`)
@@ -167,6 +219,10 @@ func (s *Server) attributions(ctx context.Context, rs []queries.Result) ([]Attri
 	}
 	return out, rows.Err()
 }
+
+// indicatorServices maps words of indicator ids to the services they count.
+var indicatorServices = map[string]string{"gp": "gp_practice", "pharmac": "pharmacy", "school": "school",
+	"childrens_centre": "childrens_centre", "food_bank": "food_bank", "librar": "library"}
 
 // uniqueAttributions lists each required attribution text once, sentence
 // by sentence: most datasets repeat "Contains public sector information

@@ -176,7 +176,10 @@ func writeResultsCSV(c echo.Context, code string, res []queries.Result) error {
 			pc, pv = r.Parent.Area.Code, f(r.Parent.Value)
 		}
 		if r.England != nil {
-			ev, sig, j, rag = f(r.England.Value), string(r.England.Significance), string(r.England.Judgement), string(r.England.RAG)
+			sig, j, rag = string(r.England.Significance), string(r.England.Judgement), string(r.England.RAG)
+			if r.England.Status == queries.StatusOK {
+				ev = f(r.England.Value)
+			}
 		}
 		var srcs []string
 		for _, p := range r.Provenance {

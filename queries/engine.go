@@ -25,6 +25,10 @@ const (
 	StatusNoData       Status = "no data"       // no LSOA of the area has data
 	StatusSuppressed   Status = "suppressed"    // denominator (or weight) below 100
 	StatusNotAvailable Status = "not available" // not computed for this kind of area
+	// StatusPartial: a comparator (England, the local authority) whose
+	// figure covers too few of its LSOAs to stand for it (MinCoverage):
+	// GP practices located in one authority are not England's.
+	StatusPartial Status = "partial data"
 )
 
 // Small-number rules (see docs/INDICATORS.md).
@@ -277,8 +281,10 @@ func compareWith(ind *Indicator, area Estimate, a Area, ce Estimate) *Comparison
 	switch {
 	case ce.Status != StatusOK:
 	case coverage(ce.LSOAs, ce.Members) < MinCoverage:
-		cmp.Note = fmt.Sprintf("The %s figure covers only %s of its %s neighbourhoods (LSOAs), so it is not compared.",
+		cmp.Note = fmt.Sprintf("The %s figure covers only %s of its %s neighbourhoods (LSOAs), so it is neither shown nor compared.",
 			nameOf(a), thousands(float64(ce.LSOAs)), thousands(float64(ce.Members)))
+		// Its value stays for the API, marked: pages show "partial data".
+		cmp.Estimate.Status = StatusPartial
 	case area.Status == StatusOK:
 		cmp.Significance = Compare(area.CI95, ce.Value)
 		cmp.Significance998 = Compare(area.CI998, ce.Value)
@@ -286,6 +292,22 @@ func compareWith(ind *Indicator, area Estimate, a Area, ce Estimate) *Comparison
 	cmp.Judgement = Judge(cmp.Significance, ind.Polarity)
 	cmp.RAG = Colour(cmp.Judgement, ind.Polarity)
 	return cmp
+}
+
+// englandMembers is the number of LSOAs England's figure should cover:
+// every English LSOA the indicator returns, those England has in
+// area_lsoas, and, from the other LSOA vintage's count, at least 97% of it
+// (England has 32,844 LSOAs 2011 and 33,755 LSOAs 2021): with 2011
+// boundaries for all of England but 2021 ones for Greater Manchester only,
+// a 2021 indicator covers Greater Manchester, not England.
+func englandMembers(t *table, geo *geography, vintage int) int {
+	n := max(t.englishRows, geo.country[vintage])
+	for v, c := range geo.country {
+		if v != vintage {
+			n = max(n, c*97/100)
+		}
+	}
+	return n
 }
 
 func nameOf(a Area) string {
@@ -313,9 +335,7 @@ func (ch *cache) result(ind *Indicator, t *table, area *resolved, geo *geography
 
 	england := t.england
 	if ind.Geography != GeoLAD {
-		// England is every English LSOA the indicator returns; coverage is
-		// against the larger of that and the LSOAs England has in area_lsoas.
-		england.members = max(t.englishRows, geo.country[vintage])
+		england.members = englandMembers(t, geo, vintage)
 	}
 
 	// The area itself.
@@ -444,7 +464,7 @@ func (c *Catalog) Values(ctx context.Context, db *warehouse.DB, id, level, withi
 	t.laTable(geo.lads[vintage], ch.code)
 	england := t.england
 	if ind.Geography != GeoLAD {
-		england.members = max(t.englishRows, geo.country[vintage])
+		england.members = englandMembers(t, geo, vintage)
 	}
 	eng := t.estimate(england)
 	engOK := eng.Status == StatusOK && coverage(eng.LSOAs, eng.Members) >= MinCoverage && (ind.Geography != GeoLAD || t.hasEngland)

@@ -215,7 +215,7 @@ var pdfPage = regexp.MustCompile(`/Type\s*/Page\b`)
 func TestBriefingPrintsOnA4(t *testing.T) {
 	server(t)
 	ctx := tab(t)
-	for _, code := range []string{trafford, "E01006074"} {
+	for _, code := range []string{trafford, "E05015256", "E01006074"} {
 		path := "/areas/" + code + "/briefing"
 		open(t, ctx, path)
 		pdf, err := chromedp.Run(ctx, chromedp.PrintToPDF(chromedp.PDFPaper(chromedp.PaperA4), chromedp.PDFPreferCSSPageSize(), chromedp.PDFPrintBackground()))
