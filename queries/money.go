@@ -398,7 +398,11 @@ func (r *MoneyReport) areas(ctx context.Context, db *warehouse.DB, within, level
 		LEFT JOIN areas a ON a.code = al.area_code AND a.level = 'ward'
 		LEFT JOIN (SELECT ward_code, arg_max(ward_name, ward_vintage) AS ward_name FROM lookup_lsoa_ward_lad GROUP BY ward_code) w
 		       ON w.ward_code = al.area_code
-		WHERE al.area_level = 'ward' AND al.lsoa_vintage = 2021 ORDER BY 2, 1`
+		WHERE al.area_level = 'ward' AND al.lsoa_vintage = 2021
+		  -- An authority with wards of its own lists those, not also the
+		  -- lookup wards they replaced (Trafford's 2022 wards).
+		  AND (a.code IS NOT NULL OR NOT EXISTS (SELECT 1 FROM areas w2 WHERE w2.level = 'ward' AND w2.lad_code = $1))
+		ORDER BY 2, 1`
 	if level == LevelCustom {
 		q = `SELECT m.area_code, coalesce(a.name, m.area_code), m.lsoa_code, true
 			FROM area_members m JOIN areas a ON a.code = m.area_code AND a.level = 'custom'
