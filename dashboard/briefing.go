@@ -49,6 +49,7 @@ func (s *Server) briefing(c echo.Context) error {
 		}
 	}
 	head, _, _ := s.indicatorRows(ctx, a.Code)
+	head = neighbourhoodHeadline(a, head, dep)
 	if len(head) > 8 {
 		head = head[:8]
 	}

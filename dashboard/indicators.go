@@ -221,3 +221,54 @@ func (s *Server) apiIndicators(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, s.cat.Indicators())
 }
+
+// neighbourhoodHeadline rewords a single neighbourhood's (LSOA's)
+// deprivation facts. "0% of residents live in the 10% most deprived" is
+// all or nothing for one LSOA, and reads as "not deprived" for one in
+// decile 2 or 3: it says which tenth of England's neighbourhoods the LSOA
+// is in instead, and leaves the domain shares to "All indicators".
+func neighbourhoodHeadline(a Area, head []IndicatorRow, dep []Deprivation) []IndicatorRow {
+	if a.Level != "lsoa11" && a.Level != "lsoa21" {
+		return head
+	}
+	decile := map[int]int{} // edition -> decile
+	for _, d := range dep {
+		if d.LSOAs != 1 {
+			continue
+		}
+		for _, r := range d.Rows {
+			if r.Share > 0.5 {
+				decile[d.Edition] = r.Decile
+			}
+		}
+	}
+	var out []IndicatorRow
+	for _, r := range head {
+		var edition int
+		switch r.ID {
+		case "imd2025_most_deprived_10pc":
+			edition = 2025
+		case "imd2019_most_deprived_10pc":
+			edition = 2019
+		case "imd2019_income_most_deprived_10pc", "imd2019_health_most_deprived_10pc", "imd2019_idaci_most_deprived_10pc":
+			continue
+		default:
+			out = append(out, r)
+			continue
+		}
+		d, ok := decile[edition]
+		if !ok {
+			continue
+		}
+		among := fmt.Sprintf("among the %d%% most deprived", d*10)
+		if d > 5 {
+			among = fmt.Sprintf("among the %d%% least deprived", (11-d)*10)
+		}
+		out = append(out, IndicatorRow{ID: r.ID, Title: fmt.Sprintf("Deprivation decile (IMD %d)", edition),
+			Definition: "Which tenth of England's neighbourhoods (LSOAs) this is in on the Index of Multiple Deprivation; 1 is the most deprived 10%.",
+			Value:      fmt.Sprintf("%d of 10", d), RAG: "grey", HasValue: true, Headline: true, Sources: r.Sources, Caveats: r.Caveats, Notes: r.Notes,
+			Sentence: fmt.Sprintf("%s is in decile %d of England's neighbourhoods on the Index of Multiple Deprivation %d: %s (decile 1 is the most deprived 10%%).",
+				a.Name, d, edition, among)})
+	}
+	return out
+}

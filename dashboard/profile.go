@@ -113,6 +113,7 @@ func (s *Server) buildProfile(ctx context.Context, a Area) (*profileBase, error)
 		pb.IndicatorsFailed = true
 		return pb, errIndicatorsFailed
 	}
+	pb.Headline = neighbourhoodHeadline(a, pb.Headline, pb.Deprivation)
 	pb.Notes = numberNotes(pb.Indicators)
 	pb.Spine = s.spineFor(ctx, pb.Headline)
 	return pb, nil
