@@ -209,6 +209,11 @@ func TestAPI(t *testing.T) {
 	if json.Unmarshal([]byte(body), &s) != nil || len(s.Results) == 0 || len(s.Results) > 3 {
 		t.Errorf("api search: %s", body)
 	}
+	// A ward says which authority it is in.
+	_, body = get(t, srv, "/api/search?q=E05099001")
+	if !strings.Contains(body, `"kind":"Electoral ward in Exampleton (synthetic)"`) {
+		t.Errorf("a ward's search result does not name its authority: %s", body)
+	}
 }
 
 func TestStaticFilesAreHashedAndCached(t *testing.T) {

@@ -200,8 +200,10 @@ type SearchResult struct {
 	Name  string `json:"name"`
 	Level string `json:"level"`
 	Kind  string `json:"kind"`
-	Note  string `json:"note,omitempty"`
-	URL   string `json:"url"`
+	// LAD is the local authority the area is in (not for authorities).
+	LAD  string `json:"lad_name,omitempty"`
+	Note string `json:"note,omitempty"`
+	URL  string `json:"url"`
 }
 
 var postcodeLike = regexp.MustCompile(`^[A-Za-z]{1,2}[0-9][A-Za-z0-9]?\s*[0-9][A-Za-z]{2}$`)
@@ -235,13 +237,17 @@ func (s *Server) searchAreas(ctx context.Context, q string, limit int) ([]Search
 		}
 		rows.Close()
 	}
+	// Each result says its authority ("Electoral ward in Trafford"): many
+	// places share a name. A whole word at the start ranks first ("Sale
+	// Central" before "Salehurst").
 	rows, err := s.db.SQL().QueryContext(ctx, `
-		SELECT code, name, level FROM areas
-		WHERE code = upper(?) OR name ILIKE '%' || ? || '%'
-		ORDER BY code = upper(?) DESC,
-		         CASE level WHEN 'lad' THEN 0 WHEN 'custom' THEN 1 WHEN 'ward' THEN 2 WHEN 'msoa21' THEN 3 WHEN 'lsoa21' THEN 4 ELSE 5 END,
-		         name ILIKE ? || '%' DESC, length(name), name
-		LIMIT ?`, q, q, q, q, limit)
+		SELECT a.code, a.name, a.level, coalesce(l.name, '') FROM areas a
+		LEFT JOIN areas l ON l.level = 'lad' AND l.code = a.lad_code AND a.level <> 'lad'
+		WHERE a.code = upper(?) OR a.name ILIKE '%' || ? || '%'
+		ORDER BY a.code = upper(?) DESC,
+		         CASE a.level WHEN 'lad' THEN 0 WHEN 'custom' THEN 1 WHEN 'ward' THEN 2 WHEN 'msoa21' THEN 3 WHEN 'lsoa21' THEN 4 ELSE 5 END,
+		         lower(a.name) = lower(?) OR a.name ILIKE ? || ' %' DESC, a.name ILIKE ? || '%' DESC, length(a.name), a.name, a.vintage DESC NULLS LAST
+		LIMIT ?`, q, q, q, q, q, q, limit+10)
 	if err != nil {
 		return nil, fmt.Errorf("search areas: %w", err)
 	}
@@ -249,10 +255,18 @@ func (s *Server) searchAreas(ctx context.Context, q string, limit int) ([]Search
 	for rows.Next() {
 		var r SearchResult
 		var name sql.NullString
-		if err := rows.Scan(&r.Code, &name, &r.Level); err != nil {
+		if err := rows.Scan(&r.Code, &name, &r.Level, &r.LAD); err != nil {
 			return nil, err
 		}
 		r.Name, r.Kind, r.URL = name.String, levelName(r.Level), "/areas/"+r.Code
+		if r.LAD != "" {
+			r.Kind += " in " + r.LAD
+		}
+		// A ward redrawn under the same name (2013 boundaries, 2021
+		// lookup) is listed once, as its newest version.
+		if slices.ContainsFunc(out, func(o SearchResult) bool { return o.Name == r.Name && o.Kind == r.Kind }) || len(out) >= limit {
+			continue
+		}
 		out = append(out, r)
 	}
 	return out, rows.Err()
