@@ -20,7 +20,6 @@
 --   approximate; a service missing from the data looks like a gap.
 -- caveat: Children are the IoD2019 population denominators for ages 0-15 (mid-2015) on 2011
 --   LSOA boundaries.
--- caveat: From the service_access table (docs/METHODS.md), rebuilt after each load.
 -- caveat: No confidence interval: the share is a count of whole neighbourhoods, not a sample.
 -- sentence: {value} of children aged 0-15 in {area} live in neighbourhoods more than 1.6 km
 --   from the nearest children's centre{compare}.

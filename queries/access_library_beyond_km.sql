@@ -19,7 +19,6 @@
 --   approximate; a service missing from the data looks like a gap.
 -- caveat: Residents are the ONS mid-2017 estimates on 2011 LSOA boundaries (2011 LSOAs are the
 --   boundaries loaded for all of England).
--- caveat: From the service_access table (docs/METHODS.md), rebuilt after each load.
 -- caveat: No confidence interval: the share is a count of whole neighbourhoods, not a sample.
 -- sentence: {value} of residents in {area} live in neighbourhoods more than 2 km from the
 --   nearest library{compare}.

@@ -15,7 +15,6 @@
 -- caveat: Computed only for LSOAs in local authorities with at least one children's centre
 --   located in the loaded data (the shared data cover Trafford); centres just over a
 --   boundary count.
--- caveat: From the service_access table (docs/METHODS.md), rebuilt after each load.
 -- caveat: No confidence interval; comparisons say how big a difference is, not whether it is
 --   significant.
 -- sentence: On average, children in {area} live {value} in a straight line from the nearest

@@ -21,7 +21,6 @@
 --   approximate; a service missing from the data looks like a gap.
 -- caveat: Residents are the ONS mid-2017 estimates on 2011 LSOA boundaries (2011 LSOAs are the
 --   boundaries loaded for all of England).
--- caveat: From the service_access table (docs/METHODS.md), rebuilt after each load.
 -- caveat: "Compared with England" ranks distance among the neighbourhoods where libraries are
 --   loaded; deprivation is ranked against all of England (IMD 2019).
 -- caveat: No confidence interval: the share is a count of whole neighbourhoods, not a sample.

@@ -22,7 +22,6 @@
 --   approximate; a service missing from the data looks like a gap.
 -- caveat: Children are the IoD2019 population denominators for ages 0-15 (mid-2015) on 2011
 --   LSOA boundaries.
--- caveat: From the service_access table (docs/METHODS.md), rebuilt after each load.
 -- caveat: "Compared with England" ranks distance among the neighbourhoods where schools are
 --   loaded; deprivation is ranked against all of England (IMD 2019).
 -- caveat: No confidence interval: the share is a count of whole neighbourhoods, not a sample.

@@ -15,8 +15,8 @@
 -- caveat: No confidence interval: every neighbourhood in England is classified, so there is no
 --   sampling error to test; comparisons say how big a difference is, not whether it is
 --   significant.
--- caveat: Needs IoD2019 File 3 or File 7 (IDACI) and File 6 or 7 (denominators); without them it
---   shows no data.
+-- caveat: Shown only where the published IoD2019 files with the IDACI scores and the population
+--   denominators are loaded.
 -- sentence: {value} of children in {area} live in the 10% of neighbourhoods in England most
 --   deprived on IDACI{compare}.
 SELECT lsoa_code,
