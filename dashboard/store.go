@@ -277,6 +277,7 @@ type Source struct {
 	ID, Title, Publisher, Licence, Attribution, URL, Geography, Vintage, Description, Table string
 	LoadedAt                                                                                time.Time
 	Rows, Rejected                                                                          int64
+	Unlocated                                                                               int64 // of Rejected: services loaded without a place
 	Status                                                                                  string
 	Synthetic                                                                               bool
 }
@@ -304,5 +305,25 @@ func (s *Server) listSources(ctx context.Context) ([]Source, error) {
 		}
 		out = append(out, src)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// Services whose place could not be found are loaded but counted as
+	// rejects (kept in ingest_rejects): say so, or 8,610 of 8,647 GP
+	// practices "rejected" reads as a broken file.
+	unlocated := map[string]int64{}
+	if err := scanRows(ctx, s.db.SQL(), `SELECT dataset, count(*) FROM ingest_rejects WHERE reason LIKE 'unlocated%' GROUP BY dataset`,
+		func(r *sql.Rows) error {
+			var ds string
+			var n int64
+			err := r.Scan(&ds, &n)
+			unlocated[ds] = n
+			return err
+		}); err != nil {
+		return nil, fmt.Errorf("list sources: %w", err)
+	}
+	for i := range out {
+		out[i].Unlocated = min(unlocated[out[i].ID], out[i].Rejected)
+	}
+	return out, nil
 }
