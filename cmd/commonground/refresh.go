@@ -40,8 +40,8 @@ import (
 // 40% of the CPU when the limit was within 10% of the live heap).
 const (
 	warmQueriesGoLimit   = 180 << 20
-	warmDashboardGoLimit = 240 << 20
-	serveGoMemoryLimit   = 272 << 20
+	warmDashboardGoLimit = 224 << 20
+	serveGoMemoryLimit   = 256 << 20
 )
 
 // serveDuckDBMemoryLimit is serve's default --memory-limit. Together with

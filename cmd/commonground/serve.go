@@ -109,6 +109,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		} else {
 			e.log.Info("indicators ready", "duration_ms", time.Since(start).Milliseconds())
 		}
+		// Each step's garbage goes back to the system before the next
+		// (the RSS target is a peak, and the steps' peaks add up).
+		debug.FreeOSMemory()
+		if err := h.WarmMap(ctx); err != nil {
+			e.log.Warn("warming the map", "err", err)
+		}
 		// Money before the dashboard: its matching is DuckDB's largest
 		// memory, best reached while Go's heap is still small (the RSS
 		// target is a peak).
@@ -117,6 +123,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			e.log.Warn("warming money reports", "err", err)
 		}
 		e.log.Info("money reports ready", "duration_ms", time.Since(start).Milliseconds())
+		debug.FreeOSMemory()
 		setGoLimit(warmDashboardGoLimit)
 		if err := h.Warm(ctx); err != nil {
 			e.log.Warn("warming the dashboard", "err", err)
