@@ -41,7 +41,7 @@ import (
 const (
 	warmQueriesGoLimit   = 180 << 20
 	warmDashboardGoLimit = 224 << 20
-	serveGoMemoryLimit   = 256 << 20
+	serveGoMemoryLimit   = 272 << 20
 )
 
 // serveDuckDBMemoryLimit is serve's default --memory-limit. Together with
