@@ -102,7 +102,10 @@ func (s *Server) buildMoneySectionSQL(ctx context.Context, a Area) (*MoneySectio
 				FROM spending WHERE council_code = ? GROUP BY 1 ORDER BY 2 DESC LIMIT 8`, m.Spend, a.Code); err != nil {
 				return nil, fmt.Errorf("suppliers of %s: %w", a.Code, err)
 			}
-			if m.Services, err = s.topAmounts(ctx, `SELECT coalesce(nullif(trim(service_area), ''), 'Not stated'), sum(amount)::DOUBLE, count(*)
+			// Councils fill an empty service area with placeholders ("NA"
+			// in Trafford's file): shown as not stated, kept as published.
+			if m.Services, err = s.topAmounts(ctx, `SELECT CASE WHEN upper(trim(coalesce(service_area, ''))) IN ('', 'NA', 'N/A', 'NULL', 'NONE', '-')
+				THEN 'Not stated' ELSE trim(service_area) END, sum(amount)::DOUBLE, count(*)
 				FROM spending WHERE council_code = ? GROUP BY 1 ORDER BY 2 DESC LIMIT 8`, m.Spend, a.Code); err != nil {
 				return nil, fmt.Errorf("service areas of %s: %w", a.Code, err)
 			}
