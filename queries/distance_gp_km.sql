@@ -34,13 +34,13 @@ WITH svc AS (
            floor(s.lat / 0.1)::INTEGER AS cy, floor(s.lon / 0.15)::INTEGER AS cx
     FROM services s LEFT JOIN areas a ON a.level = 'lsoa11' AND a.code = s.lsoa11_code
     -- A service without a publisher's code that another list gives with one
-    -- (same category, name and postcode, e.g. a council's GP list beside
+    -- (same category and name, within 0.01 degrees (about 1 km), as the map counts them, e.g. a council's GP list beside
     -- NHS Digital's) takes that code, so the two count once. (The CASE keeps it a
     -- hash join: a condition on s alone in ON made it a nested loop, 30 times slower.)
     LEFT JOIN (SELECT category, upper(regexp_replace(name, '[^A-Za-z0-9]', '', 'g')) AS name_key,
-                      upper(replace(postcode, ' ', '')) AS postcode_key, min(source_id) AS source_id
-               FROM services WHERE source_id IS NOT NULL AND name IS NOT NULL AND postcode IS NOT NULL GROUP BY ALL) d
-      ON d.category = s.category AND d.postcode_key = CASE WHEN s.source_id IS NULL THEN upper(replace(s.postcode, ' ', '')) END
+                      round(lon, 2) AS lon_key, round(lat, 2) AS lat_key, min(source_id) AS source_id
+               FROM services WHERE source_id IS NOT NULL AND name IS NOT NULL AND lon IS NOT NULL AND lat IS NOT NULL GROUP BY ALL) d
+      ON d.category = s.category AND d.lon_key = CASE WHEN s.source_id IS NULL THEN round(s.lon, 2) END AND d.lat_key = round(s.lat, 2)
      AND d.name_key = upper(regexp_replace(s.name, '[^A-Za-z0-9]', '', 'g'))
     WHERE s.category = 'gp_practice' AND s.status = 'open' AND s.lon IS NOT NULL AND s.lat IS NOT NULL
     -- One location per GP practice listed by two datasets: the best one.

@@ -371,10 +371,10 @@ func accessServices(ctx context.Context, db *warehouse.DB) (map[string][]accessS
 	rows, err := db.SQL().QueryContext(ctx, `SELECT s.category, s.lon, s.lat, coalesce(a.code, ''), coalesce(a.lad_code, '')
 		FROM services s LEFT JOIN areas a ON a.level = 'lsoa11' AND a.code = s.lsoa11_code
 		LEFT JOIN (SELECT category, upper(regexp_replace(name, '[^A-Za-z0-9]', '', 'g')) AS name_key,
-		                  upper(replace(postcode, ' ', '')) AS postcode_key, min(source_id) AS source_id
-		           FROM services WHERE source_id IS NOT NULL AND name IS NOT NULL AND postcode IS NOT NULL GROUP BY ALL) d
+		                  round(lon, 2) AS lon_key, round(lat, 2) AS lat_key, min(source_id) AS source_id
+		           FROM services WHERE source_id IS NOT NULL AND name IS NOT NULL AND lon IS NOT NULL AND lat IS NOT NULL GROUP BY ALL) d
 		  -- The CASE keeps a hash join (s.source_id IS NULL in ON gave a nested loop).
-		  ON d.category = s.category AND d.postcode_key = CASE WHEN s.source_id IS NULL THEN upper(replace(s.postcode, ' ', '')) END
+		  ON d.category = s.category AND d.lon_key = CASE WHEN s.source_id IS NULL THEN round(s.lon, 2) END AND d.lat_key = round(s.lat, 2)
 		 AND d.name_key = upper(regexp_replace(s.name, '[^A-Za-z0-9]', '', 'g'))
 		WHERE s.category IN (`+strings.Join(cats, ",")+`) AND s.status = 'open' AND s.lon IS NOT NULL AND s.lat IS NOT NULL
 		QUALIFY row_number() OVER (

@@ -367,7 +367,8 @@ func TestAccessRealBruteForce(t *testing.T) {
 			// Dedupe in Go: one location per publisher code, the best.
 			best := map[string]svc{}
 			// A service with no publisher's code takes the code of one with
-			// the same name and postcode (letters and digits, any case).
+			// the same name (letters and digits, any case) at the same place
+			// to 0.01 degrees (about 1 km), as the map counts them.
 			norm := func(v string) string {
 				var b strings.Builder
 				for _, r := range strings.ToUpper(v) {
@@ -378,17 +379,22 @@ func TestAccessRealBruteForce(t *testing.T) {
 				return b.String()
 			}
 			coded := map[string]string{}
-			rows, err := db.SQL().QueryContext(ctx, `SELECT source_id, name, postcode FROM services
-				WHERE category = ? AND source_id IS NOT NULL AND name IS NOT NULL AND postcode IS NOT NULL`, tc.category)
+			place := func(lon, lat float64) string {
+				r := func(x float64) float64 { return math.Round(x*100) / 100 }
+				return fmt.Sprintf("%.2f,%.2f", r(lon), r(lat))
+			}
+			rows, err := db.SQL().QueryContext(ctx, `SELECT source_id, name, lon, lat FROM services
+				WHERE category = ? AND source_id IS NOT NULL AND name IS NOT NULL AND lon IS NOT NULL AND lat IS NOT NULL`, tc.category)
 			if err != nil {
 				t.Fatal(err)
 			}
 			for rows.Next() {
-				var id, name, pc string
-				if err := rows.Scan(&id, &name, &pc); err != nil {
+				var id, name string
+				var lon, lat float64
+				if err := rows.Scan(&id, &name, &lon, &lat); err != nil {
 					t.Fatal(err)
 				}
-				k := norm(name) + "|" + norm(pc)
+				k := norm(name) + "|" + place(lon, lat)
 				if o, ok := coded[k]; !ok || id < o {
 					coded[k] = id
 				}
@@ -409,7 +415,7 @@ func TestAccessRealBruteForce(t *testing.T) {
 				key := id
 				if src.Valid {
 					key = src.String
-				} else if c, ok := coded[norm(name)+"|"+norm(pc)]; ok && name != "" && pc != "" {
+				} else if c, ok := coded[norm(name)+"|"+place(s.lon, s.lat)]; ok && name != "" {
 					key = c
 				}
 				s.lsoa, s.id = lsoa, id
@@ -556,7 +562,7 @@ func TestGapsReportRealTrafford(t *testing.T) {
 	pop := one[int64](t, db, `SELECT sum(p.population) FROM population p JOIN areas a ON a.code = p.area_code AND a.level = 'lsoa11'
 		WHERE p.dataset = 'population-sape' AND p.area_level = 'lsoa11' AND p.age_band = 'all' AND a.lad_code = 'E08000009'`)
 	// 26 practices in Trafford's list, 26 located from the national one:
-	// the same practices, counted once by name and postcode (a few names
+	// the same practices, counted once by name and place (a few names
 	// differ between the lists).
 	if rep.Services < 26 || rep.Services > 32 {
 		t.Errorf("%d GP practices in Trafford, want 26-32 (the national and local lists counted once)", rep.Services)
