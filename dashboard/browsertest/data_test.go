@@ -155,10 +155,18 @@ var (
 	tileRequests atomic.Int64
 )
 
-// server serves the dashboard on Trafford's data, once per test binary.
+// server serves the dashboard on Trafford's data for the browser tests,
+// once per test binary.
 func server(t testing.TB) *httptest.Server {
 	t.Helper()
 	requireChromium(t)
+	return traffordServer(t)
+}
+
+// traffordServer is server without the need for a browser, for tests that
+// only read pages.
+func traffordServer(t testing.TB) *httptest.Server {
+	t.Helper()
 	db := traffordDB(t)
 	srvOnce.Do(func() {
 		cat, err := queries.Default()
