@@ -185,16 +185,13 @@ func (s *Server) attributions(ctx context.Context, rs []queries.Result, money bo
 			}
 		}
 	}
+	pairs, err := s.serviceDatasets(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("attributions: %w", err)
+	}
 	services := map[string]bool{} // services datasets, and whether a kind shown is in them
-	if ok, err := hasTable(ctx, s.db, "services"); err == nil && ok {
-		if err := scanRows(ctx, s.db.SQL(), `SELECT dataset, category FROM services GROUP BY ALL`, func(r *sql.Rows) error {
-			var ds, cat string
-			err := r.Scan(&ds, &cat)
-			services[ds] = services[ds] || kinds[cat]
-			return err
-		}); err != nil {
-			return nil, fmt.Errorf("attributions: %w", err)
-		}
+	for _, p := range pairs {
+		services[p[0]] = services[p[0]] || kinds[p[1]]
 	}
 	for ds, shown := range services {
 		if used[ds] && !shown {
@@ -219,6 +216,24 @@ func (s *Server) attributions(ctx context.Context, rs []queries.Result, money bo
 		}
 	}
 	return out, rows.Err()
+}
+
+// serviceDatasets lists the (dataset, category) pairs of the services
+// table, once per data version.
+func (s *Server) serviceDatasets(ctx context.Context) ([][2]string, error) {
+	return cachedPinned(ctx, s, "service-datasets", func(ctx context.Context) ([][2]string, error) {
+		var out [][2]string
+		if ok, err := hasTable(ctx, s.db, "services"); err != nil || !ok {
+			return nil, err
+		}
+		err := scanRows(ctx, s.db.SQL(), `SELECT dataset, category FROM services GROUP BY ALL`, func(r *sql.Rows) error {
+			var p [2]string
+			err := r.Scan(&p[0], &p[1])
+			out = append(out, p)
+			return err
+		})
+		return out, err
+	})
 }
 
 // indicatorServices maps words of indicator ids to the services they count.

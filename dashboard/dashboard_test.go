@@ -308,6 +308,16 @@ func TestBriefingPack(t *testing.T) {
 		}
 	}
 	checkPagePolicy(t, "/areas/E06099999/briefing", res, body)
+	// Sources are what the briefing shows: the GP list behind its services
+	// facts, not the library list when no fact or question is about
+	// libraries (the demo loads both).
+	shown, sources, _ := strings.Cut(body, "Sources and licences")
+	if !strings.Contains(sources, "GP practices in England and Wales") {
+		t.Error("briefing sources lack the GP list its services facts use")
+	}
+	if !strings.Contains(strings.ToLower(shown), "librar") && strings.Contains(sources, "Public libraries") {
+		t.Error("briefing sources list the library list, which nothing on the briefing uses")
+	}
 	if res, _ := get(t, srv, "/areas/NOPE/briefing"); res.StatusCode != 404 {
 		t.Errorf("unknown briefing: %d", res.StatusCode)
 	}
